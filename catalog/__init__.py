@@ -1,0 +1,1 @@
+"""The green project catalogue: reference taxonomies, projects, curation and assessment."""

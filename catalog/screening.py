@@ -1,0 +1,300 @@
+"""Platform-wide screening rules: 两高 and compliance vetoes (shared/domain.md "Screening rules").
+
+Pure functions over :class:`~greenmatch.facts.ProjectFacts`; every threshold comes from
+:class:`~greenmatch.catalog.rules_settings.RuleSettings` (``settings=None``: the defaults). The
+instrument plugins call :func:`financing_vetoes` so that credit, bonds, REITs and funds refuse the
+same projects for the same, stated reasons.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+
+from greenmatch.codes import category_covers, normalize_industry_code
+from greenmatch.facts import ProjectFacts
+from greenmatch.instruments import Reason
+
+from . import reference
+from .rules_settings import RuleSettings, rules_or_default
+
+SECTOR_NAMES: dict[str, tuple[str, str]] = {  # key -> (zh, en)
+    "coal_power": ("煤电", "coal power"),
+    "petrochemicals": ("石化", "petrochemicals"),
+    "chemicals": ("化工", "chemicals"),
+    "steel": ("钢铁", "iron and steel"),
+    "nonferrous_smelting": ("有色金属冶炼", "non-ferrous smelting"),
+    "building_materials": ("建材", "building materials"),
+}
+
+# The commonly cited 16 segments (two_high_rules.md section 3), for readable reasons only.
+SEGMENT_NAMES: dict[str, tuple[str, str]] = {
+    "4411": ("火电", "thermal power"), "4412": ("热电联产", "combined heat and power"),
+    "2511": ("炼化", "oil refining"), "2519": ("其他原油制造", "other crude-oil products"),
+    "2521": ("焦化", "coking"), "2522": ("煤制合成气", "coal-to-syngas"), "2523": ("煤制液体燃料", "coal-to-liquids"),
+    "2612": ("氯碱", "chlor-alkali"), "2614": ("甲醇、醋酸、烯烃", "methanol, acetic acid, olefins"),
+    "2619": ("电石等", "calcium carbide and other basic chemicals"),
+    "2621": ("氮肥", "nitrogen fertiliser"), "2622": ("磷肥", "phosphate fertiliser"),
+    "3110": ("炼铁", "ironmaking"), "3120": ("炼钢", "steelmaking"), "3130": ("钢压延", "steel rolling"),
+    "3140": ("铁合金", "ferroalloys"), "3216": ("电解铝", "electrolytic aluminium"),
+    "3011": ("水泥", "cement"), "3012": ("石灰", "lime and gypsum"), "3041": ("平板玻璃", "flat glass"),
+    "3071": ("建筑陶瓷", "building ceramics"), "3031": ("粘土砖瓦", "clay bricks and tiles"),
+    "3033": ("沥青防水材料", "asphalt waterproofing materials"), "3089": ("耐火材料", "refractories"),
+}
+
+STAGE_NAMES: dict[str, tuple[str, str]] = {
+    "planning": ("规划", "planning"), "construction": ("建设", "construction"), "operation": ("运营", "operation"),
+}
+
+INSTRUMENT_NAMES: dict[str, tuple[str, str]] = {
+    "green_credit": ("绿色信贷", "green credit"), "green_bond": ("绿色债券", "green bonds"),
+    "reits": ("基础设施REITs", "infrastructure REITs"), "green_insurance": ("绿色保险", "green insurance"),
+    "green_fund": ("绿色基金", "green funds"),
+}
+
+
+def instrument_names(keys: Iterable[str]) -> tuple[str, str]:
+    """Readable (zh, en) lists of instrument keys."""
+    keys = list(keys)
+    return ("、".join(INSTRUMENT_NAMES.get(k, (k, k))[0] for k in keys),
+            ", ".join(INSTRUMENT_NAMES.get(k, (k, k))[1] for k in keys))
+
+
+def industry_label(code: str) -> str:
+    """``"2521 炼焦"``; the bare code when unknown."""
+    norm = normalize_industry_code(code) or code
+    name = reference.industry_name(norm)
+    return f"{norm} {name}" if name else norm
+
+
+def category_label(code: str) -> str:
+    cat = reference.catalogue().get(code)
+    return f"{code} {cat.name_zh}" if cat else code
+
+
+def level3_categories(codes: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Split codes into (valid level-3 items of the 2025 catalogue, everything else)."""
+    valid, invalid = [], []
+    for code in codes:
+        (valid if reference.is_category(code, level=3) else invalid).append(code)
+    return valid, invalid
+
+
+def covered(codes: Iterable[str], prefixes: Iterable[str]) -> list[str]:
+    """The codes covered by any of the catalogue prefixes ("4.2" covers "4.2.2")."""
+    prefixes = tuple(prefixes)
+    return [c for c in codes if any(category_covers(p, c) for p in prefixes)]
+
+
+def _fmt_codes(codes: Iterable[str]) -> str:
+    return ", ".join(codes)
+
+
+# ------------------------------------------------------------------------------------------------
+# 两高
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TwoHighResult:
+    """``flag``: the project's industry is a 两高 sector. ``allowed_retrofit``: flagged, but every claimed
+    category is a retrofit/transition item, so it may still be financed. ``reason`` is None when not flagged."""
+
+    flag: bool
+    sector: str | None = None
+    allowed_retrofit: bool = False
+    reason: Reason | None = None
+    industry_code: str | None = None
+
+    @property
+    def blocks_financing(self) -> bool:
+        """New 两高 capacity: no financing instrument may be offered (insurance stays)."""
+        return self.flag and not self.allowed_retrofit
+
+    def as_dict(self, locale: str | None = "zh") -> dict[str, object]:
+        return {
+            "flag": self.flag,
+            "sector": self.sector,
+            "allowed_retrofit": self.allowed_retrofit,
+            "reason": self.reason.text(locale) if self.reason else None,
+        }
+
+
+def two_high_sector(industry_code: str, settings: RuleSettings | None = None) -> tuple[str, str] | None:
+    """(matched prefix, sector key) when the industry code is a 两高 sector, else None.
+
+    A class or group code matches the longest mapping prefix it starts with. A coarser code (a division
+    such as ``"31"`` or a group such as ``"311"``) matches only when every class below it is 两高, so
+    ``"31"`` (all iron and steel) is flagged while ``"26"`` (chemicals, also paints and pharmaceuticals'
+    feedstock) is not.
+    """
+    settings = rules_or_default(settings)
+    code = normalize_industry_code(industry_code or "")
+    if code is None:
+        return None
+    mapping = settings.two_high_codes
+    best: tuple[str, str] | None = None
+    for prefix, sector in mapping:
+        if code.startswith(prefix) and (best is None or len(prefix) > len(best[0])):
+            best = (prefix, sector)
+    if best is not None or len(code) == 4:
+        return best
+    classes = _classes_under(code)
+    if not classes:
+        return None
+    sectors = set()
+    for cls in classes:
+        hit = two_high_sector(cls, settings)
+        if hit is None:
+            return None
+        sectors.add(hit[1])
+    return (code, sectors.pop()) if len(sectors) == 1 else (code, sorted(sectors)[0])
+
+
+@cache
+def _classes_under(code: str) -> tuple[str, ...]:
+    return tuple(c for c in reference.industries() if len(c) == 4 and c.startswith(code))
+
+
+def two_high(facts: ProjectFacts, settings: RuleSettings | None = None) -> TwoHighResult:
+    """The 两高 screen (环环评〔2021〕45号; editors' code mapping in two_high_rules.md section 3)."""
+    settings = rules_or_default(settings)
+    hit = two_high_sector(facts.industry_code, settings)
+    if hit is None:
+        return TwoHighResult(False, industry_code=normalize_industry_code(facts.industry_code or ""))
+    prefix, sector = hit
+    code = normalize_industry_code(facts.industry_code) or facts.industry_code
+    sector_zh, sector_en = SECTOR_NAMES.get(sector, (sector, sector))
+    segment = SEGMENT_NAMES.get(code)
+    what_zh = f"{sector_zh}·{segment[0]}" if segment else sector_zh
+    what_en = f"{sector_en}: {segment[1]}" if segment else sector_en
+    head_en = f"industry {industry_label(code)} is a 两高 sector ({what_en})"
+    head_zh = f"行业 {industry_label(code)} 属于“两高”行业（{what_zh}）"
+    if sector == "coal_power":
+        head_en += "; 4411/4412 also cover gas- and oil-fired plants, only the coal-fired part is 两高"
+        head_zh += "；4411/4412 也含燃气、燃油电厂，仅燃煤部分属于“两高”"
+
+    cats = list(facts.categories)
+    rules_zh = "、".join(settings.transition_categories)
+    rules_en = ", ".join(settings.transition_categories)
+    if not cats:
+        return TwoHighResult(True, sector, False, Reason(
+            f"{head_en}; no retrofit category claimed — new capacity is not green",
+            f"{head_zh}；未申报改造类目录类别——新增产能不属于绿色项目"), code)
+    others = [c for c in cats if not covered([c], settings.transition_categories)]
+    if others:
+        return TwoHighResult(True, sector, False, Reason(
+            f"{head_en}; categories {_fmt_codes(others)} are not retrofit/transition items ({rules_en}) — "
+            "treated as new capacity, which is not green",
+            f"{head_zh}；类别 {'、'.join(others)} 不属于改造/转型类目录项目（{rules_zh}）——按新增产能处理，不属于绿色项目"),
+            code)
+    return TwoHighResult(True, sector, True, Reason(
+        f"{head_en}; all claimed categories ({_fmt_codes(cats)}) are retrofit/transition items — "
+        "eligible as a retrofit of an existing plant",
+        f"{head_zh}；所申报类别（{'、'.join(cats)}）均为改造/转型类项目——可作为存量装置改造获得融资"), code)
+
+
+# ------------------------------------------------------------------------------------------------
+# Compliance
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ComplianceVeto:
+    """One compliance finding: ``instruments`` it refuses, whether it ``label``-vetoes (green label red)."""
+
+    code: str
+    reason: Reason
+    instruments: tuple[str, ...] = ()
+    label: bool = False
+
+    def as_dict(self, locale: str | None = "zh") -> dict[str, object]:
+        return {"code": self.code, "message": self.reason.text(locale), "instruments": list(self.instruments),
+                "label": self.label}
+
+
+@dataclass(frozen=True)
+class ComplianceResult:
+    vetoes: tuple[ComplianceVeto, ...] = ()
+
+    @property
+    def label_vetoed(self) -> bool:
+        return any(v.label for v in self.vetoes)
+
+    @property
+    def vetoed_instruments(self) -> frozenset[str]:
+        return frozenset(k for v in self.vetoes for k in v.instruments)
+
+    def reasons_for(self, instrument: str) -> list[Reason]:
+        """Why ``instrument`` is refused on compliance grounds (empty: it is not)."""
+        return [v.reason for v in self.vetoes if instrument in v.instruments]
+
+    def as_dict(self, locale: str | None = "zh") -> dict[str, object]:
+        return {"vetoes": [v.as_dict(locale) for v in self.vetoes], "label_vetoed": self.label_vetoed,
+                "vetoed_instruments": sorted(self.vetoed_instruments)}
+
+
+def major_env_penalty(facts: ProjectFacts, settings: RuleSettings | None = None) -> bool:
+    """A major environmental penalty in the last 3 years: the enterprise's answer, or — when the record
+    gives the largest single fine (``compliance.largest_env_fine_cny``) — a fine above the setting."""
+    settings = rules_or_default(settings)
+    record = facts.compliance or {}
+    if record.get("major_env_penalty_3y"):
+        return True
+    fine = record.get("largest_env_fine_cny")
+    return isinstance(fine, int | float) and not isinstance(fine, bool) and fine > settings.major_penalty_fine_cny
+
+
+def compliance(facts: ProjectFacts, settings: RuleSettings | None = None) -> ComplianceResult:
+    """Compliance vetoes: missing EIA approval in construction/operation refuses credit, bonds and REITs;
+    a major environmental penalty in 3 years vetoes green labels."""
+    settings = rules_or_default(settings)
+    record = facts.compliance or {}
+    vetoes: list[ComplianceVeto] = []
+    if facts.stage in settings.eia_required_stages and not record.get("eia_approved"):
+        zh_stage, en_stage = STAGE_NAMES.get(facts.stage, (facts.stage, facts.stage))
+        zh_list, en_list = instrument_names(settings.eia_veto_instruments)
+        vetoes.append(ComplianceVeto(
+            "eia_missing",
+            Reason(f"project in {en_stage} without EIA approval (环评批复): not eligible for {en_list}",
+                   f"项目处于{zh_stage}阶段但未取得环评批复：不符合{zh_list}条件"),
+            tuple(settings.eia_veto_instruments)))
+    if major_env_penalty(facts, settings):
+        threshold = f"{settings.major_penalty_fine_cny:,.0f}"
+        extra_zh, extra_en = ("", "")
+        if settings.major_penalty_veto_instruments:
+            extra_zh, extra_en = instrument_names(settings.major_penalty_veto_instruments)
+            extra_zh, extra_en = f"；不符合{extra_zh}条件", f"; not eligible for {extra_en}"
+        vetoes.append(ComplianceVeto(
+            "major_env_penalty",
+            Reason(f"major environmental penalty in the last 3 years (a single fine above ¥{threshold}): "
+                   f"no green label (label red){extra_en}",
+                   f"近三年受到重大环境行政处罚（单笔罚款超过 {threshold} 元）：不能获得绿色标识（标识为红色）{extra_zh}"),
+            tuple(settings.major_penalty_veto_instruments), label=True))
+    return ComplianceResult(tuple(vetoes))
+
+
+# ------------------------------------------------------------------------------------------------
+# What the financing plugins share
+# ------------------------------------------------------------------------------------------------
+
+
+def financing_vetoes(facts: ProjectFacts, instrument: str, settings: RuleSettings | None = None) -> list[Reason]:
+    """Why a *financing* instrument (credit, bonds, REITs, funds, ...) must refuse the project:
+    compliance vetoes naming the instrument, and new 两高 capacity. Empty: no platform veto."""
+    settings = rules_or_default(settings)
+    reasons = compliance(facts, settings).reasons_for(instrument)
+    th = two_high(facts, settings)
+    if th.blocks_financing and th.reason is not None:
+        zh, en = INSTRUMENT_NAMES.get(instrument, (instrument, instrument))
+        reasons.append(Reason(f"{th.reason.en}: {en} cannot finance it", f"{th.reason.zh}：{zh}不能为其融资"))
+    return reasons
+
+
+def label_caution(facts: ProjectFacts, settings: RuleSettings | None = None) -> Reason | None:
+    """For green-labelled financing (green loans, green bonds): a caution when the green label is vetoed."""
+    if not major_env_penalty(facts, settings):
+        return None
+    return Reason("major environmental penalty in 3 years: the lender's ESG review will likely refuse a green label",
+                  "近三年有重大环境处罚：金融机构的环境与社会风险审查很可能不予认定为绿色融资")

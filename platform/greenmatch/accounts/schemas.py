@@ -1,0 +1,116 @@
+"""Validation and serialisation of accounts (the schemas own validation)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates, validates_schema
+
+from ..codes import uscc_problem
+from .models import INSTITUTION_TYPES
+
+PASSWORD_MIN_LENGTH = 10
+
+
+def _check_region(code: str) -> None:
+    from greenmatch.catalog.reference import is_region
+
+    if not is_region(code):
+        raise ValidationError("unknown GB/T 2260 region code")
+
+
+def _check_uscc(code: str) -> None:
+    problem = uscc_problem(code)
+    if problem:
+        raise ValidationError(f"invalid unified social credit code: {problem}")
+
+
+class OrganizationInSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(["enterprise", "institution"]))
+    name = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    uscc = fields.String(required=True, validate=_check_uscc)
+    region_code = fields.String(required=True, validate=_check_region)
+    institution_type = fields.String(load_default=None, validate=validate.OneOf(INSTITUTION_TYPES))
+
+    @pre_load
+    def _normalise(self, data: Any, **kwargs: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            for key in ("uscc", "name", "region_code"):
+                if isinstance(data.get(key), str):
+                    data[key] = data[key].strip()
+            if isinstance(data.get("uscc"), str):
+                data["uscc"] = data["uscc"].upper()
+        return data
+
+    @validates_schema
+    def _institution_type(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("kind") == "institution" and not data.get("institution_type"):
+            raise ValidationError("required for institutions", "institution_type")
+        if data.get("kind") == "enterprise" and data.get("institution_type"):
+            raise ValidationError("only institutions have a type", "institution_type")
+
+
+class RegisterSchema(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(max=200))
+    name = fields.String(load_default=None, validate=validate.Length(max=100))
+    organization = fields.Nested(OrganizationInSchema, required=True)
+
+    @validates("password")
+    def _password(self, value: str, **kwargs: Any) -> None:
+        if len(value) < PASSWORD_MIN_LENGTH:
+            raise ValidationError(f"must be at least {PASSWORD_MIN_LENGTH} characters")
+
+    @post_load
+    def _lower_email(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        data["email"] = data["email"].strip().lower()
+        return data
+
+
+class TokenRequestSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200))
+
+
+class TokenSchema(Schema):
+    token = fields.String(required=True)
+    expires_at = fields.DateTime(required=True)
+
+
+class OrganizationSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    name = fields.String()
+    uscc = fields.String(allow_none=True)
+    region_code = fields.String()
+    institution_type = fields.String(allow_none=True)
+    verified = fields.Boolean()
+    verified_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class UserSchema(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String(allow_none=True)
+    role = fields.String()
+    organization_id = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class RegisteredSchema(Schema):
+    user = fields.Nested(UserSchema)
+    organization = fields.Nested(OrganizationSchema)
+
+
+class MeSchema(UserSchema):
+    organization = fields.Nested(OrganizationSchema)
+    verified = fields.Boolean(attribute="organization.verified")
+
+
+class OrganizationQuerySchema(Schema):
+    kind = fields.String(validate=validate.OneOf(["enterprise", "institution", "bureau", "platform"]))
+    verified = fields.Boolean()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))

@@ -1,0 +1,90 @@
+"""API conventions: the smorest Api with our error shape, pagination, common schemas."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import flask_smorest
+from marshmallow import Schema, fields, validate
+from sqlalchemy import Select, func, select
+
+from .errors import http_exception_response
+
+API_PREFIX = "/api/v1"
+MAX_PER_PAGE = 100
+
+
+class ErrorDetailSchema(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    fields = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class ApiErrorSchema(Schema):
+    error = fields.Nested(ErrorDetailSchema, required=True)
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest's Api, answering HTTP errors in the contract's error shape."""
+
+    ERROR_SCHEMA = ApiErrorSchema
+
+    def handle_http_exception(self, error):
+        return http_exception_response(error)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """A smorest blueprint whose operations document the error responses they can give."""
+
+    def errors(self, *statuses: int) -> Callable:
+        def decorator(func: Callable) -> Callable:
+            for status in statuses:
+                text = _ERROR_TEXT.get(status, "Error")
+                func = self.alt_response(status, schema=ApiErrorSchema, description=text)(func)
+            return func
+
+        return decorator
+
+
+_ERROR_TEXT = {
+    400: "Malformed JSON",
+    401: "Not authenticated",
+    403: "Authenticated but not allowed",
+    404: "Missing or not visible to the caller",
+    409: "Conflict: stale version, illegal transition or duplicate",
+    422: "Validation failed; `fields` names the fields",
+    429: "Rate limited",
+}
+
+
+class PageArgsSchema(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+_page_schemas: dict[str, type[Schema]] = {}
+
+
+def page_of(item_schema: type[Schema]) -> type[Schema]:
+    """The list envelope {"items", "total", "page", "per_page"} for an item schema (cached per schema)."""
+    name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+    if name not in _page_schemas:
+        _page_schemas[name] = type(name, (Schema,), {
+            "items": fields.List(fields.Nested(item_schema), required=True),
+            "total": fields.Integer(required=True),
+            "page": fields.Integer(required=True),
+            "per_page": fields.Integer(required=True),
+        })
+    return _page_schemas[name]
+
+
+def paginate(session, stmt: Select, page: int, per_page: int, scalars: bool = True) -> dict[str, Any]:
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    result = session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
+    items = result.scalars().all() if scalars else result.all()
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
+
+
+def page_dict(items: list[Any], total: int, page: int, per_page: int) -> dict[str, Any]:
+    return {"items": items, "total": total, "page": page, "per_page": per_page}

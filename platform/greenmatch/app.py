@@ -1,0 +1,122 @@
+"""The application factory. Creating an app never starts a scheduler and never touches the network."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request, session
+from flask_login import current_user
+
+from . import config as config_module
+from .api import Api
+from .errors import register_error_handlers
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .instruments import load_plugins
+from .log import configure_logging
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent.parent
+MIGRATIONS_DIR = REPO_DIR / "migrations"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _instance_path() -> str | None:
+    if os.environ.get("GREENMATCH_INSTANCE_PATH"):
+        return os.environ["GREENMATCH_INSTANCE_PATH"]
+    if (REPO_DIR / "setup.cfg").exists():  # a source checkout: keep instance/ at its root
+        return str(REPO_DIR / "instance")
+    return None
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask("greenmatch", instance_path=_instance_path(), instance_relative_config=True)
+    config_module.load_config(app, config)
+    configure_logging(app)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    if app.config.get("REDIS_URL"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    limiter.init_app(app)
+
+    _load_instruments(app)
+    register_error_handlers(app)
+    _register_models()
+    _register_blueprints(app)
+    _register_cli(app)
+    return app
+
+
+def _load_instruments(app: Flask) -> None:
+    result = load_plugins(app.config["INSTRUMENTS"])
+    for key, plugin in result.plugins.items():
+        configure = getattr(plugin, "configure", None)
+        if configure is not None:
+            configure(app.config["PLUGIN_SETTINGS"].get(key, {}))
+    for key, error in result.errors.items():
+        app.logger.error("instrument plugin %s not loaded: %s", key, error)
+    app.extensions["greenmatch.instruments"] = result
+
+
+def _register_models() -> None:
+    # Importing the model modules registers their tables and permission policies.
+    from . import permissions  # noqa: F401
+    from .accounts import models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    from . import health
+    from .accounts.views import blp as accounts_blp
+
+    api = Api(app)
+    app.extensions["greenmatch.api"] = api
+    for blp in (accounts_blp,):
+        api.register_blueprint(blp)
+        csrf.exempt(blp)
+    app.register_blueprint(health.bp)
+
+    @app.before_request
+    def _csrf_for_session_api_calls() -> None:
+        # The API takes bearer tokens (no CSRF risk) or the page session (then a CSRF token is required).
+        if (request.path.startswith("/api/") and request.method not in SAFE_METHODS
+                and "Authorization" not in request.headers and current_user.is_authenticated):
+            csrf.protect()
+
+    from .web import init_web
+
+    init_web(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from .cli import register_commands
+
+    register_commands(app)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    from .accounts.models import User
+
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+def select_locale() -> str:
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    wanted = request.args.get("lang") or session.get("lang")
+    if wanted in languages:
+        return wanted
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    best = request.accept_languages.best_match(["zh_CN", "zh", "en"])
+    if best and best.startswith("en"):
+        return "en"
+    return current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -1,0 +1,106 @@
+"""Configuration: defaults -> instance config file -> GREENMATCH_* environment -> create_app(config).
+
+Settings that matter to an operator:
+
+* ``GREENMATCH_DATABASE_URL``  -> ``SQLALCHEMY_DATABASE_URI`` (default: SQLite file in the instance folder)
+* ``GREENMATCH_SECRET_KEY``    -> ``SECRET_KEY`` (default: a random key kept in the instance folder)
+* ``GREENMATCH_REDIS_URL``     -> ``REDIS_URL`` (rate-limit storage shared by all workers)
+* any other ``GREENMATCH_X``   -> ``X`` (values parsed as JSON when they are JSON, e.g. lists)
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+INSTANCE_CONFIG_FILE = "greenmatch.cfg"
+ENV_PREFIX = "GREENMATCH"
+# Environment names that differ from the config key they set.
+ENV_ALIASES = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "LOG_LEVEL": "GREENMATCH_LOG_LEVEL",
+}
+
+
+class Defaults:
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_RECORD_QUERIES = False
+    JSON_SORT_KEYS = False
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # imports of large spreadsheets
+
+    # API and OpenAPI (flask-smorest)
+    API_TITLE = "GreenMatch API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api"
+    OPENAPI_JSON_PATH = "v1/openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "/static/swagger-ui/"  # vendored, works offline
+
+    # Accounts
+    TOKEN_TTL_SECONDS = 12 * 3600
+    PASSWORD_MIN_LENGTH = 10
+    # Failed logins per client address and e-mail; successful ones are not counted.
+    LOGIN_RATE_LIMIT = "5 per minute"
+    REGISTER_RATE_LIMIT = "20 per hour"
+
+    # Rate limiting (Flask-Limiter); storage switches to Redis when REDIS_URL is set.
+    REDIS_URL: str | None = None
+    RATELIMIT_STORAGE_URI = "memory://"  # per process; set GREENMATCH_REDIS_URL when running several workers
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # Pages
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = ("zh_CN", "en")
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    # Instrument plugins: None = every installed plugin (built-ins first); or an ordered list of keys.
+    INSTRUMENTS: list[str] | None = None
+    # Overrides of the screening/assessment thresholds and of each plugin's settings.
+    RULES: dict[str, Any] = {}
+    PLUGIN_SETTINGS: dict[str, dict[str, Any]] = {}
+
+    # Scheduler (only the `greenmatch scheduler run` process uses these)
+    SCHEDULER_TIMEZONE = "Asia/Shanghai"
+    ENGAGEMENT_EXPIRY_DAYS = 14
+
+    GREENMATCH_LOG_LEVEL = "INFO"
+
+
+def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
+    app.config.from_object(Defaults)
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "greenmatch.db")
+    app.config.from_pyfile(INSTANCE_CONFIG_FILE, silent=True)
+    _load_env(app)
+    if overrides:
+        app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(app)
+
+
+def _load_env(app: Flask) -> None:
+    before = dict(app.config)
+    app.config.from_prefixed_env(ENV_PREFIX)
+    for env_name, key in ENV_ALIASES.items():
+        if env_name in app.config and app.config[env_name] != before.get(env_name):
+            app.config[key] = app.config.pop(env_name)
+
+
+def _instance_secret(app: Flask) -> str:
+    """A random secret kept in the instance folder, so sessions survive restarts of a dev server."""
+    path = Path(app.instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    os.makedirs(app.instance_path, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

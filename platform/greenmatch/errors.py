@@ -1,0 +1,163 @@
+"""The one error shape of the API: {"error": {"code", "message", "fields"}}.
+
+Services raise :class:`ApiError` subclasses; marshmallow/webargs validation and werkzeug HTTP errors
+are translated to the same shape; anything unexpected is logged with its request id and answered
+with a generic 500 (never a stack trace).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, jsonify, request
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    status = 400
+    code = "bad_request"
+    message = "Bad request"
+
+    def __init__(self, message: str | None = None, *, fields: Mapping[str, list[str]] | None = None,
+                 code: str | None = None):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.fields = dict(fields or {})
+        if code:
+            self.code = code
+
+
+class NotAuthenticated(ApiError):
+    status, code, message = 401, "unauthorized", "Authentication required"
+
+
+class Forbidden(ApiError):
+    status, code, message = 403, "forbidden", "You are not allowed to do this"
+
+
+class NotFound(ApiError):
+    status, code, message = 404, "not_found", "Not found"
+
+
+class Conflict(ApiError):
+    status, code, message = 409, "conflict", "Conflict"
+
+
+class Invalid(ApiError):
+    status, code, message = 422, "validation_failed", "Validation failed"
+
+    @classmethod
+    def field(cls, name: str, message: str) -> Invalid:
+        return cls(f"{name}: {message}", fields={name: [message]})
+
+
+def error_body(status: int, message: str, fields: Mapping[str, list[str]] | None = None,
+               code: str | None = None) -> dict[str, Any]:
+    return {"error": {"code": code or STATUS_CODES.get(status, "error"), "message": message,
+                      "fields": dict(fields or {})}}
+
+
+def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested messages -> {"organization.uscc": ["..."]}. List indexes become path parts."""
+    out: dict[str, list[str]] = {}
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if key == "_schema":
+                name = prefix or "_schema"
+            for k, v in flatten_messages(value, name).items():
+                out.setdefault(k, []).extend(v)
+    elif isinstance(messages, list | tuple):
+        if all(isinstance(m, str) for m in messages):
+            out[prefix or "_schema"] = list(messages)
+        else:
+            for item in messages:
+                for k, v in flatten_messages(item, prefix).items():
+                    out.setdefault(k, []).extend(v)
+    else:
+        out[prefix or "_schema"] = [str(messages)]
+    return out
+
+
+def validation_fields(messages: Any) -> dict[str, list[str]]:
+    """webargs wraps messages by location ({"json": {...}}); drop that level."""
+    if isinstance(messages, Mapping) and set(messages) <= {"json", "query", "form", "files", "headers", "view_args"}:
+        merged: dict[str, list[str]] = {}
+        for part in messages.values():
+            merged.update(flatten_messages(part))
+        return merged
+    return flatten_messages(messages)
+
+
+def _json_error(status: int, message: str, fields=None, code=None):
+    response = jsonify(error_body(status, message, fields, code))
+    response.status_code = status
+    return response
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz" or request.is_json
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        return _json_error(exc.status, exc.message, exc.fields, exc.code)
+
+    @app.errorhandler(ValidationError)
+    def _validation_error(exc: ValidationError):
+        fields = flatten_messages(exc.messages)
+        return _json_error(422, "Validation failed: " + ", ".join(sorted(fields)), fields)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if not wants_json():
+            return exc
+        return http_exception_response(exc)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return _http_error(exc)
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if not wants_json():
+            from .web.errors import server_error_page
+
+            return server_error_page()
+        return _json_error(500, "An unexpected error occurred; it has been logged.")
+
+
+def http_exception_response(exc: HTTPException):
+    status = exc.code or 500
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages")
+    if status in (400, 422) and messages:
+        fields = validation_fields(messages)
+        if status == 400 and "json" in (messages or {}):
+            # webargs reports malformed JSON under "json" -> "_schema"
+            return _json_error(400, "Malformed JSON body", fields)
+        return _json_error(422, "Validation failed: " + ", ".join(sorted(fields)), fields)
+    if status == 429:
+        return _json_error(429, f"Too many requests ({exc.description}); try again later")
+    message = exc.description if isinstance(exc.description, str) else STATUS_CODES.get(status, "error")
+    return _json_error(status, message)

@@ -1,0 +1,309 @@
+"""The instrument plugin contract and registry.
+
+Every financing instrument (green credit, green bonds, REITs, green insurance, green funds, and
+whatever a third party installs) is one :class:`InstrumentPlugin` subclass, found through the
+``greenmatch.instruments`` entry-point group. A plugin knows:
+
+* who it is: ``key``, bilingual names and description;
+* what an institution sets on a product: ``params_schema``, a marshmallow schema that extends
+  :class:`CommonParamsSchema` (exposed as JSON Schema by ``GET /api/v1/instruments``);
+* whether a project suits the instrument in general: :meth:`InstrumentPlugin.assess`;
+* what it adds to the matching graph, declaratively, so matching needs no instrument-specific code:
+  tags it attaches to projects (:meth:`project_tags`), tags a product offers (:meth:`product_tags`),
+  hard requirements a product places on projects (:meth:`product_requirements`: required tags and
+  numeric bounds on :meth:`project_metrics`).
+
+:meth:`InstrumentPlugin.check` (one project against one product) is derived from those pieces, so the
+bulk matcher, which evaluates the same pieces on sparse matrices, reaches the same decisions.
+
+Which plugins load, and in what order, is the ``GREENMATCH_INSTRUMENTS`` setting (``None``: every
+installed plugin, built-ins first). A plugin that fails to import or instantiate is logged and
+reported by :func:`load_plugins`; it never takes the platform down.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any, ClassVar
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from .codes import category_covers, region_covers
+from .facts import STAGES, ProductFacts, ProjectFacts
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "greenmatch.instruments"
+BUILTIN_ORDER = ("green_credit", "green_bond", "reits", "green_insurance", "green_fund")
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A reason a person can act on, in both languages (the API picks the caller's)."""
+
+    en: str
+    zh: str
+
+    def text(self, locale: str | None = "zh") -> str:
+        return self.en if (locale or "zh").startswith("en") else self.zh
+
+
+@dataclass(frozen=True)
+class InstrumentFit:
+    """How well a project suits an instrument (or one product of it)."""
+
+    instrument: str
+    eligible: bool
+    fit: float  # 0..1; 0 when not eligible
+    reasons: tuple[Reason, ...] = ()
+
+    def as_dict(self, locale: str | None = "zh") -> dict[str, Any]:
+        return {
+            "instrument": self.instrument,
+            "eligible": self.eligible,
+            "fit": round(self.fit, 4),
+            "reasons": [r.text(locale) for r in self.reasons],
+        }
+
+
+@dataclass(frozen=True)
+class ProductRequirements:
+    """Hard rules a product places on projects, beyond the common params.
+
+    ``required_tags_any``: the project must carry at least one of these tags (empty: no rule).
+    ``bounds``: metric name -> (min, max), either side may be None; the project's
+    :meth:`InstrumentPlugin.project_metrics` value must lie inside (a missing metric fails).
+    """
+
+    required_tags_any: frozenset[str] = frozenset()
+    bounds: Mapping[str, tuple[float | None, float | None]] = field(default_factory=dict)
+
+
+class CommonParamsSchema(Schema):
+    """Params every product has; plugins subclass this and add their own fields."""
+
+    min_amount_cny = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    max_amount_cny = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    regions = fields.List(fields.String(), load_default=list)
+    categories = fields.List(fields.String(), load_default=list)
+    stages = fields.List(fields.String(validate=validate.OneOf(STAGES)), load_default=list)
+
+    @validates_schema
+    def _amount_range(self, data: dict[str, Any], **kwargs: Any) -> None:
+        low, high = data.get("min_amount_cny"), data.get("max_amount_cny")
+        if low is not None and high is not None and low > high:
+            raise ValidationError("must not be below min_amount_cny", "max_amount_cny")
+
+    @validates_schema
+    def _known_codes(self, data: dict[str, Any], **kwargs: Any) -> None:
+        # Imported here: the reference data lives in the catalog package, loaded once, cached.
+        from greenmatch.catalog import reference
+
+        bad_regions = [c for c in data.get("regions", []) if not reference.is_region(c)]
+        if bad_regions:
+            raise ValidationError(f"unknown region codes: {', '.join(bad_regions)}", "regions")
+        bad_cats = [c for c in data.get("categories", []) if not reference.is_category(c)]
+        if bad_cats:
+            raise ValidationError(f"unknown catalogue codes: {', '.join(bad_cats)}", "categories")
+
+
+def common_params_check(project: ProjectFacts, params: Mapping[str, Any]) -> list[Reason]:
+    """The common-param vetoes of a product for a project; empty list = passes."""
+    vetoes: list[Reason] = []
+    need = project.financing_need_cny
+    low, high = params.get("min_amount_cny"), params.get("max_amount_cny")
+    if low is not None and need < low:
+        vetoes.append(Reason(f"financing need ¥{need:,.0f} below the product minimum ¥{low:,.0f}",
+                             f"融资需求 {need:,.0f} 元低于产品下限 {low:,.0f} 元"))
+    if high is not None and need > high:
+        vetoes.append(Reason(f"financing need ¥{need:,.0f} above the product maximum ¥{high:,.0f}",
+                             f"融资需求 {need:,.0f} 元高于产品上限 {high:,.0f} 元"))
+    regions = params.get("regions") or []
+    if regions and not any(region_covers(r, project.region_code) for r in regions):
+        vetoes.append(Reason(f"region {project.region_code} is outside the product's regions",
+                             f"项目所在地 {project.region_code} 不在产品服务区域内"))
+    categories = params.get("categories") or []
+    if categories and not any(category_covers(c, p) for c in categories for p in project.categories):
+        vetoes.append(Reason("none of the project's green categories is covered by the product",
+                             "项目的绿色类别不在产品支持范围内"))
+    stages = params.get("stages") or []
+    if stages and project.stage not in stages:
+        vetoes.append(Reason(f"stage '{project.stage}' is not served by the product",
+                             f"产品不支持处于“{project.stage}”阶段的项目"))
+    return vetoes
+
+
+class InstrumentPlugin:
+    """Base class of every instrument plugin. Subclass, set the class attributes, implement
+    :meth:`assess`; override the graph hooks when products of the instrument target specific
+    project features. Instances must be stateless: one instance serves all requests."""
+
+    key: ClassVar[str]
+    name_zh: ClassVar[str]
+    name_en: ClassVar[str]
+    description_zh: ClassVar[str] = ""
+    description_en: ClassVar[str] = ""
+    params_schema: ClassVar[type[Schema]] = CommonParamsSchema
+    #: The plugin's own thresholds: a frozen dataclass whose fields all have defaults, with a
+    #: ``from_mapping(overrides)`` classmethod (``greenmatch.catalog.rules_settings.SettingsBase``).
+    #: None: the plugin has no settings.
+    settings_class: ClassVar[type | None] = None
+
+    # -- configuration (once, at app creation; not per request) ------------------------------
+    def configure(self, settings: Mapping[str, Any] | None = None, rules: Any = None) -> None:
+        """Apply deployment overrides (config ``PLUGIN_SETTINGS[<key>]``) and the platform rule
+        settings (``RuleSettings`` from config ``RULES``; None: the defaults). Raises ValueError
+        on an unknown or mistyped setting."""
+        if self.settings_class is not None:
+            self._settings = self.settings_class.from_mapping(settings or {})
+        elif settings:
+            raise ValueError(f"instrument plugin {self.key} has no settings; got {', '.join(settings)}")
+        self._rules = rules
+
+    @property
+    def settings(self) -> Any:
+        """The plugin's settings: the configured ones, or the defaults of ``settings_class``."""
+        current = self.__dict__.get("_settings")
+        if current is None and self.settings_class is not None:
+            current = self._settings = self.settings_class()
+        return current
+
+    @property
+    def rules(self) -> Any:
+        """The platform ``RuleSettings`` given to :meth:`configure`; None means the defaults."""
+        return self.__dict__.get("_rules")
+
+    # -- instrument level --------------------------------------------------------------------
+    def assess(self, project: ProjectFacts) -> InstrumentFit:
+        """Whether the project suits this instrument at all, how well (0..1) and why."""
+        raise NotImplementedError
+
+    # -- graph contributions (declarative; the matcher evaluates them in bulk) ---------------
+    def project_tags(self, project: ProjectFacts) -> Mapping[str, float]:
+        """Tags (name -> weight in (0, 1]) this instrument attaches to a project.
+        Tag names should be prefixed with the plugin key, e.g. ``"green_insurance:cover:pollution"``."""
+        return {}
+
+    def product_tags(self, params: Mapping[str, Any]) -> Mapping[str, float]:
+        """Tags (name -> weight) a product with these params offers; shared tags bring projects closer."""
+        return {}
+
+    def product_requirements(self, params: Mapping[str, Any]) -> ProductRequirements:
+        """Hard rules a product with these params places on projects."""
+        return ProductRequirements()
+
+    def project_metrics(self, project: ProjectFacts) -> Mapping[str, float]:
+        """Numbers the product bounds refer to (e.g. ``"asset_value_cny"``)."""
+        return {}
+
+    # -- one product --------------------------------------------------------------------------
+    def check(self, project: ProjectFacts, product: ProductFacts) -> InstrumentFit:
+        """One project against one product: instrument eligibility, common params, product
+        requirements. Derived from the hooks above; do not override with different rules."""
+        general = self.assess(project)
+        if not general.eligible:
+            return general
+        vetoes = common_params_check(project, product.params)
+        vetoes += requirement_vetoes(self, project, product.params)
+        if vetoes:
+            return InstrumentFit(self.key, False, 0.0, tuple(vetoes))
+        return general
+
+    # -- presentation -------------------------------------------------------------------------
+    def load_params(self, raw: Mapping[str, Any]) -> dict[str, Any]:
+        """Validate product params; raises marshmallow ValidationError with field names."""
+        return self.params_schema().load(dict(raw))
+
+    def describe(self, locale: str | None = "zh") -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "name_zh": self.name_zh,
+            "name_en": self.name_en,
+            "description": self.description_en if (locale or "zh").startswith("en") else self.description_zh,
+            "description_zh": self.description_zh,
+            "description_en": self.description_en,
+            "params_schema": params_json_schema(self.params_schema),
+        }
+
+
+def requirement_vetoes(plugin: InstrumentPlugin, project: ProjectFacts, params: Mapping[str, Any]) -> list[Reason]:
+    req = plugin.product_requirements(params)
+    vetoes: list[Reason] = []
+    if req.required_tags_any and not (set(plugin.project_tags(project)) & req.required_tags_any):
+        wanted = ", ".join(sorted(req.required_tags_any))
+        vetoes.append(Reason(f"the product targets {wanted}; the project has none of them",
+                             f"产品面向 {wanted}，项目不具备"))
+    if req.bounds:
+        metrics = plugin.project_metrics(project)
+        for name, (low, high) in req.bounds.items():
+            value = metrics.get(name)
+            if value is None or (low is not None and value < low) or (high is not None and value > high):
+                shown = "unknown" if value is None else f"{value:,.2f}"
+                vetoes.append(Reason(f"{name} {shown} is outside the product's range {_range(low, high)}",
+                                     f"{name} 为 {shown}，不在产品要求范围 {_range(low, high)} 内"))
+    return vetoes
+
+
+def _range(low: float | None, high: float | None) -> str:
+    return f"[{'-∞' if low is None else f'{low:,.2f}'}, {'∞' if high is None else f'{high:,.2f}'}]"
+
+
+def params_json_schema(schema_cls: type[Schema]) -> dict[str, Any]:
+    """The params schema as JSON Schema (via apispec's marshmallow converter)."""
+    from apispec import APISpec
+    from apispec.ext.marshmallow import MarshmallowPlugin
+
+    plugin = MarshmallowPlugin()
+    APISpec("params", "1", "3.1.0", plugins=[plugin])
+    converted = plugin.converter.schema2jsonschema(schema_cls)
+    converted.setdefault("type", "object")
+    converted["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return converted
+
+
+@dataclass
+class PluginLoadResult:
+    plugins: dict[str, InstrumentPlugin]
+    errors: dict[str, str]
+
+
+def load_plugins(enabled: Iterable[str] | None = None) -> PluginLoadResult:
+    """Discover plugins through the entry-point group; keep the enabled ones in order.
+
+    A plugin that raises while importing or instantiating, or is not an InstrumentPlugin, is
+    logged and listed in ``errors``; the others load normally.
+    """
+    found: dict[str, InstrumentPlugin] = {}
+    errors: dict[str, str] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in found:
+            continue
+        try:
+            cls = ep.load()
+            plugin = cls()
+            if not isinstance(plugin, InstrumentPlugin) or plugin.key != ep.name:
+                raise TypeError(f"{ep.value} is not an InstrumentPlugin with key {ep.name!r}")
+        except Exception as exc:  # a broken third-party plugin must not stop the platform
+            log.exception("instrument plugin %s failed to load", ep.name)
+            errors[ep.name] = f"{type(exc).__name__}: {exc}"
+            continue
+        found[ep.name] = plugin
+    if enabled is None:
+        order = [k for k in BUILTIN_ORDER if k in found] + sorted(k for k in found if k not in BUILTIN_ORDER)
+    else:
+        order = list(enabled)
+        for key in order:
+            if key not in found and key not in errors:
+                errors[key] = "enabled in GREENMATCH_INSTRUMENTS but not installed"
+                log.error("instrument plugin %s is enabled but not installed", key)
+    return PluginLoadResult({k: found[k] for k in order if k in found}, errors)
+
+
+def current_plugins() -> dict[str, InstrumentPlugin]:
+    """The plugins enabled for the current app (loaded once at app creation)."""
+    from flask import current_app
+
+    return current_app.extensions["greenmatch.instruments"].plugins

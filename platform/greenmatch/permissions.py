@@ -1,0 +1,150 @@
+"""The one permission layer: who is calling, what they may see, what they may change.
+
+* :func:`current_actor` — the authenticated user (bearer token for the API, session for pages) or None.
+* :func:`require_user` / :func:`require_role` / :func:`require_verified_institution` — 401/403 checks.
+* Policies — one :class:`Policy` per model, registered with :func:`policy`, say which rows a user may
+  see (:meth:`Policy.scope`, a SQL filter) and what they may do with one (:meth:`Policy.can`).
+  :func:`get_visible` answers 404 for rows outside the scope, so other organisations' objects are
+  never revealed; :func:`authorize` answers 403 for visible rows the user may not change.
+
+Views and services call these; no view checks roles or organisations by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import g, request
+from flask_login import current_user
+from sqlalchemy import Select, select
+
+from .accounts.models import Role, User
+from .errors import Forbidden, NotAuthenticated, NotFound
+from .extensions import db
+
+M = TypeVar("M")
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def current_actor() -> User | None:
+    """The caller: a bearer token wins over the session; an invalid token is a 401, never anonymous."""
+    if "actor" in g:
+        return g.actor
+    from .accounts.service import user_for_token
+
+    actor: User | None = None
+    if "Authorization" in request.headers:
+        token = bearer_token()
+        actor = user_for_token(token) if token else None
+        if actor is None:
+            raise NotAuthenticated("Invalid, expired or revoked token")
+        g.auth_via = "token"
+    elif current_user.is_authenticated:
+        actor = current_user._get_current_object()
+        g.auth_via = "session"
+    g.actor = actor
+    return actor
+
+
+def require_user() -> User:
+    actor = current_actor()
+    if actor is None:
+        raise NotAuthenticated()
+    return actor
+
+
+def require_role(*roles: str) -> User:
+    actor = require_user()
+    if actor.role not in roles:
+        raise Forbidden(f"This needs the role {' or '.join(roles)}")
+    return actor
+
+
+def require_verified_institution() -> User:
+    actor = require_role(Role.institution)
+    if not actor.organization.verified:
+        raise Forbidden("Your institution has not been verified by the platform yet")
+    return actor
+
+
+class Policy:
+    """Who may see and do what with one model. Default: admins everything, others nothing."""
+
+    def scope(self, stmt: Select, actor: User | None) -> Select:
+        if actor is not None and actor.role == Role.admin:
+            return stmt
+        return stmt.where(False)
+
+    def can(self, actor: User | None, action: str, obj: Any) -> bool:
+        return actor is not None and actor.role == Role.admin
+
+
+_policies: dict[type, Policy] = {}
+
+
+def policy(model: type) -> Callable[[type[Policy]], type[Policy]]:
+    def register(cls: type[Policy]) -> type[Policy]:
+        _policies[model] = cls()
+        return cls
+
+    return register
+
+
+def policy_of(model: type) -> Policy:
+    return _policies[model]
+
+
+def visible(model: type[M], actor: User | None, stmt: Select | None = None) -> Select:
+    return policy_of(model).scope(stmt if stmt is not None else select(model), actor)
+
+
+def get_visible(model: type[M], obj_id: int, actor: User | None, *, for_update: bool = False) -> M:
+    stmt = visible(model, actor).where(model.id == obj_id)  # type: ignore[attr-defined]
+    if for_update:
+        stmt = stmt.with_for_update()
+    obj = db.session.scalar(stmt)
+    if obj is None:
+        raise NotFound(f"{model.__name__} {obj_id} not found")
+    return obj
+
+
+def can(actor: User | None, action: str, obj: Any) -> bool:
+    return policy_of(type(obj)).can(actor, action, obj)
+
+
+def authorize(actor: User | None, action: str, obj: Any) -> None:
+    if not can(actor, action, obj):
+        raise Forbidden(f"You may not {action} this {type(obj).__name__.lower()}")
+
+
+# -- accounts ------------------------------------------------------------------------------------
+from .accounts.models import Organization  # noqa: E402
+
+
+@policy(Organization)
+class OrganizationPolicy(Policy):
+    """Admins see every organisation; a user sees their own."""
+
+    def scope(self, stmt: Select, actor: User | None) -> Select:
+        if actor is None:
+            return stmt.where(False)
+        if actor.role == Role.admin:
+            return stmt
+        return stmt.where(Organization.id == actor.organization_id)
+
+    def can(self, actor: User | None, action: str, obj: Organization) -> bool:
+        if actor is None:
+            return False
+        return actor.role == Role.admin
+
+
+__all__ = [
+    "Policy", "policy", "visible", "get_visible", "authorize", "can", "current_actor", "require_user",
+    "require_role", "require_verified_institution",
+]
