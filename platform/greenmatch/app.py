@@ -68,15 +68,18 @@ def _register_models() -> None:
     # Importing the model modules registers their tables and permission policies.
     from . import permissions  # noqa: F401
     from .accounts import models  # noqa: F401
+    from .catalog import models as catalog_models  # noqa: F401
+    from .catalog import policy  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
     from . import health
     from .accounts.views import blp as accounts_blp
+    from .catalog.views import blp as catalog_blp
 
     api = Api(app)
     app.extensions["greenmatch.api"] = api
-    for blp in (accounts_blp,):
+    for blp in (accounts_blp, catalog_blp):
         api.register_blueprint(blp)
         csrf.exempt(blp)
     app.register_blueprint(health.bp)

@@ -22,8 +22,7 @@ def _record_factory(*args, **kwargs) -> logging.LogRecord:
     record.request_id = record.user_id = "-"
     if has_request_context():
         record.request_id = g.get("request_id", "-")
-        actor = g.get("actor")
-        record.user_id = getattr(actor, "id", "-")
+        record.user_id = g.get("actor_id") or "-"
     return record
 
 
@@ -46,6 +45,7 @@ def configure_logging(app: Flask) -> None:
         g.request_id = incoming[:64] if incoming.isprintable() and incoming else uuid.uuid4().hex
         g.started = time.perf_counter()
         g.pop("actor", None)  # resolved lazily per request (tests may share one app context)
+        g.pop("actor_id", None)
 
     @app.after_request
     def _finish(response):

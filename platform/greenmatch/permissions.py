@@ -49,6 +49,7 @@ def current_actor() -> User | None:
         actor = current_user._get_current_object()
         g.auth_via = "session"
     g.actor = actor
+    g.actor_id = actor.id if actor is not None else None
     return actor
 
 

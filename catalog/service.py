@@ -1,0 +1,302 @@
+"""Rules and transactions of the project catalogue: the draft → submitted → approved lifecycle,
+bureau review with category confirmation, optimistic locking, history, assessment, visibility.
+
+Views call these functions with the authenticated actor; every function checks permissions
+through :mod:`greenmatch.permissions` and commits (or raises, leaving nothing half-written).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Select, case, exists, or_, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from greenmatch import permissions, signals
+from greenmatch.accounts.models import Role, User
+from greenmatch.db import utcnow
+from greenmatch.errors import Conflict, Invalid
+from greenmatch.extensions import db
+from greenmatch.instruments import current_plugins
+
+from . import classifier
+from .assessment import Assessment, assess
+from .models import CategorySource, Project, ProjectCategory, ProjectStatus, ProjectTransition
+from .rules_settings import RuleSettings
+
+EDITABLE = frozenset({ProjectStatus.draft, ProjectStatus.returned})
+# decision -> (statuses it may start from, status it leads to)
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "submit": (EDITABLE, ProjectStatus.submitted),
+    "approve": (frozenset({ProjectStatus.submitted}), ProjectStatus.approved),
+    "return": (frozenset({ProjectStatus.submitted}), ProjectStatus.returned),
+    "reject": (frozenset({ProjectStatus.submitted}), ProjectStatus.rejected),
+}
+SUGGESTIONS_KEPT = 3
+CATEGORY_FIELDS = ("categories",)
+
+
+# -- reading -------------------------------------------------------------------------------------
+def get_project(actor: User | None, project_id: int) -> Project:
+    return permissions.get_visible(Project, project_id, actor)
+
+
+def filtered(actor: User | None, args: Mapping[str, Any]) -> Select:
+    """Visible projects filtered as ``GET /projects`` describes (category and region by prefix)."""
+    stmt = permissions.visible(Project, actor)
+    if args.get("status"):
+        stmt = stmt.where(Project.status == args["status"])
+    if args.get("region"):
+        from greenmatch.codes import region_prefix
+
+        stmt = stmt.where(Project.region_code.startswith(region_prefix(args["region"]), autoescape=True))
+    if args.get("category"):
+        code = args["category"]
+        stmt = stmt.where(exists().where(
+            ProjectCategory.project_id == Project.id, ProjectCategory.effective.is_(True),
+            or_(ProjectCategory.code == code, ProjectCategory.code.startswith(code + ".", autoescape=True)),
+        ))
+    if args.get("instrument"):
+        # preferred_instruments is a JSON list; its text contains the quoted key
+        stmt = stmt.where(Project.preferred_instruments.cast(db.String).contains(f'"{args["instrument"]}"'))
+    if args.get("q"):
+        like = f"%{args['q']}%"
+        stmt = stmt.where(or_(Project.name.ilike(like), Project.description.ilike(like)))
+    return stmt.order_by(*_ordering(args.get("sort", "-updated_at")), Project.id.desc())
+
+
+def _ordering(sort: str) -> list[Any]:
+    column = {"updated_at": Project.updated_at, "green_score": Project.green_score, "name": Project.name,
+              "financing_need_cny": Project.financing_need_cny}[sort.lstrip("-")]
+    return [column.desc() if sort.startswith("-") else column.asc()]
+
+
+def review_queue(actor: User) -> Select:
+    """Submitted projects in the bureau's jurisdiction, in green-priority order (the "green approval
+    channel"): tier 0 flagged projects (两高, compliance vetoes, greenwashing signals — they need a
+    careful look), tier 1 strong green evidence (label dark_green), tier 2 the rest; oldest first in a tier."""
+    permissions.require_role(Role.bureau, Role.admin)
+    tier = case((Project.flagged.is_(True), 0), (Project.label == "dark_green", 1), else_=2)
+    return (permissions.visible(Project, actor)
+            .where(Project.status == ProjectStatus.submitted)
+            .order_by(tier, Project.submitted_at.asc(), Project.id.asc()))
+
+
+def queue_tier(project: Project) -> int:
+    return 0 if project.flagged else 1 if project.label == "dark_green" else 2
+
+
+def history(actor: User | None, project_id: int) -> list[ProjectTransition]:
+    project = get_project(actor, project_id)
+    return list(db.session.scalars(select(ProjectTransition).where(ProjectTransition.project_id == project.id)
+                                   .order_by(ProjectTransition.at, ProjectTransition.id)))
+
+
+def may_see_contact(actor: User | None, project: Project) -> bool:
+    return permissions.can(actor, "view_contact", project)
+
+
+class ProjectView:
+    """A project as one caller may see it: ``contact`` is absent (not null) unless they may see it."""
+
+    def __init__(self, project: Project, show_contact: bool):
+        self._project = project
+        self._show_contact = show_contact
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._project, name)
+
+    @property
+    def contact(self) -> Any:
+        from marshmallow import missing
+
+        return self._project.contact if self._show_contact else missing
+
+
+def present(project: Project, actor: User | None) -> ProjectView:
+    """The project as this caller may see it: ``contact`` only for those the contract names."""
+    return ProjectView(project, may_see_contact(actor, project))
+
+
+# -- assessment ----------------------------------------------------------------------------------
+def rule_settings() -> RuleSettings:
+    return RuleSettings.from_config(current_app.config)
+
+
+def assessment_of(project: Project, *, with_instruments: bool = True) -> Assessment:
+    sources = {row.code: row.source for row in project.category_rows if row.effective}
+    suggestions = [row for row in project.category_rows if row.source == CategorySource.suggested]
+    return assess(project.facts(), current_plugins() if with_instruments else {}, rule_settings(),
+                  category_sources=sources, classifier=_stored_suggestions(suggestions))
+
+
+def _stored_suggestions(rows: Iterable[ProjectCategory]):
+    """A classifier that answers with the suggestions stored on the project (no recomputation per view)."""
+    from .reference import catalogue
+
+    stored = [classifier.Suggestion(r.code, catalogue()[r.code].name_zh, catalogue()[r.code].name_en,
+                                    r.confidence or 0.0) for r in rows]
+
+    def answer(name: str, description: str = "", industry_code: str | None = None, limit: int = 5):
+        return stored[:limit]
+
+    return answer
+
+
+def get_assessment(actor: User | None, project_id: int) -> Assessment:
+    return assessment_of(get_project(actor, project_id))
+
+
+def _refresh_derived(project: Project) -> None:
+    """Re-suggest categories and re-derive score, label and flags after the project changed."""
+    _set_suggestions(project)
+    _mark_effective(project)
+    result = assessment_of(project, with_instruments=False)
+    project.green_score = result.green_score
+    project.label = result.label
+    project.flagged = bool(result.two_high.flag or result.greenwashing_signals or result.compliance.vetoes)
+
+
+def _set_suggestions(project: Project) -> None:
+    found = classifier.classify(project.name, project.description or "", project.industry_code,
+                                limit=SUGGESTIONS_KEPT)
+    _sync_categories(project, CategorySource.suggested, {s.code: round(s.confidence, 4) for s in found})
+
+
+def _mark_effective(project: Project) -> None:
+    confirmed = any(r.source == CategorySource.confirmed for r in project.category_rows)
+    for row in project.category_rows:
+        row.effective = row.source == (CategorySource.confirmed if confirmed else CategorySource.declared)
+
+
+def _sync_categories(project: Project, source: str, wanted: Mapping[str, float | None]) -> None:
+    """Make the project's rows of one source exactly ``wanted`` (code -> confidence), keeping
+    unchanged rows, so the unique (project, source, code) never sees an old and a new row at once."""
+    for row in [r for r in project.category_rows if r.source == source]:
+        if row.code in wanted:
+            row.confidence = wanted[row.code]
+        else:
+            project.category_rows.remove(row)
+    have = {r.code for r in project.category_rows if r.source == source}
+    for code, confidence in wanted.items():
+        if code not in have:
+            project.category_rows.append(ProjectCategory(code=code, source=source, confidence=confidence))
+
+
+def _replace_categories(project: Project, source: str, codes: Iterable[str]) -> None:
+    _sync_categories(project, source, dict.fromkeys(codes))
+
+
+# -- writing -------------------------------------------------------------------------------------
+PROJECT_FIELDS = (
+    "name", "description", "industry_code", "region_code", "stage", "commissioning_year",
+    "total_investment_cny", "financing_need_cny", "annual_revenue_cny", "annual_net_cash_flow_cny",
+    "asset_value_cny", "is_concession", "expected_irr_pct", "benefits", "certifications", "collateral",
+    "risk_exposures", "compliance", "preferred_instruments", "contact",
+)
+
+
+def create_project(actor: User, data: Mapping[str, Any], *, enterprise_id: int | None = None) -> Project:
+    """A new draft of the caller's enterprise (or, for imports by a bureau, of ``enterprise_id``)."""
+    if enterprise_id is None:
+        permissions.require_role(Role.enterprise)
+        enterprise_id = actor.organization_id
+    project = Project(enterprise_id=enterprise_id, created_by_id=actor.id, status=ProjectStatus.draft)
+    _apply(project, data)
+    _replace_categories(project, CategorySource.declared, data.get("categories", []))
+    _refresh_derived(project)
+    db.session.add(project)
+    db.session.flush()
+    _record(project, actor, None, ProjectStatus.draft, None)
+    db.session.commit()
+    return project
+
+
+def update_project(actor: User, project_id: int, data: Mapping[str, Any]) -> Project:
+    project = get_project(actor, project_id)
+    permissions.authorize(actor, "edit", project)
+    _check_version(project, data.get("version"))
+    if project.status not in EDITABLE:
+        raise Conflict(f"A project can only be edited in draft or returned status, not {project.status}")
+    merged_need = data.get("financing_need_cny", float(project.financing_need_cny))
+    merged_total = data.get("total_investment_cny", float(project.total_investment_cny))
+    if merged_need > merged_total:
+        raise Invalid.field("financing_need_cny", "must not exceed total_investment_cny")
+    _apply(project, data)
+    if "categories" in data:
+        _replace_categories(project, CategorySource.declared, data["categories"])
+    _refresh_derived(project)
+    return _commit(project)
+
+
+def submit_project(actor: User, project_id: int, version: int | None = None) -> Project:
+    project = get_project(actor, project_id)
+    permissions.authorize(actor, "submit", project)
+    _check_version(project, version)
+    _transition(project, actor, "submit", None)
+    project.submitted_at = utcnow()
+    return _commit(project)
+
+
+def review_project(actor: User, project_id: int, decision: str, note: str | None,
+                   categories: list[str] | None = None, version: int | None = None) -> Project:
+    permissions.require_role(Role.bureau)
+    project = get_project(actor, project_id)
+    permissions.authorize(actor, "review", project)
+    _check_version(project, version)
+    if categories is not None and decision != "approve":
+        raise Invalid.field("categories", "categories are confirmed when approving")
+    _transition(project, actor, decision, note)
+    project.review_note = note
+    project.decided_at = utcnow() if decision in ("approve", "reject") else None
+    if decision == "approve":
+        _replace_categories(project, CategorySource.confirmed, categories or project.declared_categories)
+        _refresh_derived(project)
+    _commit(project)
+    if decision == "approve":
+        signals.project_approved.send(project)
+    return project
+
+
+def _transition(project: Project, actor: User, action: str, note: str | None) -> None:
+    sources, target = TRANSITIONS[action]
+    if project.status not in sources:
+        raise Conflict(f"Cannot {action} a project in status {project.status}")
+    _record(project, actor, project.status, target, note)
+    project.status = target
+
+
+def _record(project: Project, actor: User, from_status: str | None, to_status: str, note: str | None) -> None:
+    db.session.add(ProjectTransition(project_id=project.id, actor_id=actor.id,
+                                     actor_organization_id=actor.organization_id,
+                                     from_status=from_status, to_status=to_status, note=note))
+
+
+def _check_version(project: Project, version: int | None) -> None:
+    if version is not None and version != project.version:
+        raise Conflict(f"The project was changed by someone else (version {project.version}, you sent {version}); "
+                       "reload it and apply your change again", fields={"version": ["stale"]})
+
+
+def _apply(project: Project, data: Mapping[str, Any]) -> None:
+    for key in PROJECT_FIELDS:
+        if key in data:
+            setattr(project, key, data[key])
+
+
+def _commit(project: Project) -> Project:
+    try:
+        db.session.commit()
+    except StaleDataError as exc:  # a concurrent writer committed between our read and our write
+        db.session.rollback()
+        raise Conflict("The project was changed by someone else; reload it and try again",
+                       fields={"version": ["stale"]}) from exc
+    return project
+
+
+__all__ = [
+    "create_project", "update_project", "submit_project", "review_project", "get_project", "filtered",
+    "review_queue", "history", "present", "get_assessment", "assessment_of", "queue_tier",
+]
