@@ -2,7 +2,13 @@
 
 Loaded lazily, once per process, as plain immutable structures:
 the 2025 Green Finance Endorsed Project Catalogue (and the legacy 2019 edition), GB/T 4754-2017,
-GB/T 2260 regions.
+GB/T 2260 regions. Nothing is read at import time; every loader is cached.
+
+- Catalogue: ``catalogue(edition)``, ``children``, ``ancestors``, ``search_categories``, ``activity_industries``,
+  ``map_legacy_2019`` (suggested 2025 items for a 2019 item), ``is_category``.
+- Regions: ``regions``, ``region_name``, ``region_ancestors``, ``subregions``, ``region_groupings``,
+  ``in_grouping``, ``is_region``.
+- Industries: ``industries``, ``industry_name``, ``industry_ancestors``, ``industry_section``, ``is_industry``.
 """
 
 from __future__ import annotations

@@ -25,10 +25,25 @@ class ApiErrorSchema(Schema):
     error = fields.Nested(ErrorDetailSchema, required=True)
 
 
+def schema_name(schema: Any) -> str | None:
+    """Component names for the OpenAPI document; schemas narrowed with only/exclude are inlined."""
+    from apispec.ext.marshmallow.common import resolve_schema_cls
+
+    if isinstance(schema, Schema) and (schema.only or schema.exclude):
+        return None
+    return resolve_schema_cls(schema).__name__.removesuffix("Schema")
+
+
 class Api(flask_smorest.Api):
     """flask-smorest's Api, answering HTTP errors in the contract's error shape."""
 
     ERROR_SCHEMA = ApiErrorSchema
+
+    def __init__(self, app=None, **kwargs):
+        from apispec.ext.marshmallow import MarshmallowPlugin
+
+        kwargs.setdefault("spec_kwargs", {})["marshmallow_plugin"] = MarshmallowPlugin(schema_name_resolver=schema_name)
+        super().__init__(app, **kwargs)
 
     def handle_http_exception(self, error):
         return http_exception_response(error)
@@ -55,6 +70,7 @@ _ERROR_TEXT = {
     409: "Conflict: stale version, illegal transition or duplicate",
     422: "Validation failed; `fields` names the fields",
     429: "Rate limited",
+    500: "Unexpected error (logged; generic message)",
 }
 
 

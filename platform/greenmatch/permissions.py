@@ -77,7 +77,9 @@ def require_verified_institution() -> User:
 class Policy:
     """Who may see and do what with one model. Default: admins everything, others nothing."""
 
-    def scope(self, stmt: Select, actor: User | None) -> Select:
+    def scope(self, stmt: Select, actor: User | None, purpose: str = "view") -> Select:
+        """Rows the actor may see (``purpose="view"``) or may change (``purpose="change"``: rows outside
+        it answer 404 to change requests, e.g. another institution's published product)."""
         if actor is not None and actor.role == Role.admin:
             return stmt
         return stmt.where(False)
@@ -101,12 +103,13 @@ def policy_of(model: type) -> Policy:
     return _policies[model]
 
 
-def visible(model: type[M], actor: User | None, stmt: Select | None = None) -> Select:
-    return policy_of(model).scope(stmt if stmt is not None else select(model), actor)
+def visible(model: type[M], actor: User | None, stmt: Select | None = None, purpose: str = "view") -> Select:
+    return policy_of(model).scope(stmt if stmt is not None else select(model), actor, purpose)
 
 
-def get_visible(model: type[M], obj_id: int, actor: User | None, *, for_update: bool = False) -> M:
-    stmt = visible(model, actor).where(model.id == obj_id)  # type: ignore[attr-defined]
+def get_visible(model: type[M], obj_id: int, actor: User | None, *, purpose: str = "view",
+                for_update: bool = False) -> M:
+    stmt = visible(model, actor, purpose=purpose).where(model.id == obj_id)  # type: ignore[attr-defined]
     if for_update:
         stmt = stmt.with_for_update()
     obj = db.session.scalar(stmt)
@@ -132,7 +135,7 @@ from .accounts.models import Organization  # noqa: E402
 class OrganizationPolicy(Policy):
     """Admins see every organisation; a user sees their own."""
 
-    def scope(self, stmt: Select, actor: User | None) -> Select:
+    def scope(self, stmt: Select, actor: User | None, purpose: str = "view") -> Select:
         if actor is None:
             return stmt.where(False)
         if actor.role == Role.admin:

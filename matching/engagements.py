@@ -1,0 +1,233 @@
+"""Engagements: an institution approaches a matched project → the enterprise accepts or declines →
+in progress → financed (amount, date: "funds reached") or closed. Unanswered requests expire.
+
+The project's contact is revealed to the institution only once the enterprise has accepted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, false, func, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from greenmatch import permissions, signals
+from greenmatch.accounts.models import Role, User
+from greenmatch.catalog.models import Project, ProjectStatus
+from greenmatch.catalog.policy import contact_grants, in_jurisdiction
+from greenmatch.codes import region_prefix
+from greenmatch.db import utcnow
+from greenmatch.errors import Conflict, Invalid
+from greenmatch.extensions import db
+from greenmatch.permissions import Policy, policy
+
+from . import notifications
+from .models import Engagement, EngagementEvent, EngagementStatus
+
+S = EngagementStatus
+OPEN = frozenset({S.requested, S.accepted, S.in_progress})
+# Statuses after the enterprise said yes: the institution may see the contact.
+ACCEPTED_OR_LATER = frozenset({S.accepted, S.in_progress, S.financed, S.closed})
+# (action, who) -> (from statuses, to status)
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "accept": (frozenset({S.requested}), S.accepted),
+    "decline": (frozenset({S.requested}), S.declined),
+    "in_progress": (frozenset({S.accepted}), S.in_progress),
+    "financed": (frozenset({S.accepted, S.in_progress}), S.financed),
+    "closed": (frozenset({S.accepted, S.in_progress}), S.closed),
+    "expire": (frozenset({S.requested}), S.expired),
+}
+ENTERPRISE_ACTIONS = frozenset({"accept", "decline"})
+INSTITUTION_ACTIONS = frozenset({"in_progress", "financed", "closed"})
+
+
+@policy(Engagement)
+class EngagementPolicy(Policy):
+    """Each side sees its own engagements; a bureau those of projects in its jurisdiction; admins all."""
+
+    def scope(self, stmt: Select, actor: User | None, purpose: str = "view") -> Select:
+        if actor is None:
+            return stmt.where(false())
+        if actor.role == Role.admin:
+            return stmt
+        if actor.role == Role.institution:
+            return stmt.where(Engagement.institution_id == actor.organization_id)
+        if actor.role == Role.enterprise:
+            return stmt.where(Engagement.enterprise_id == actor.organization_id)
+        if actor.role == Role.bureau and purpose == "view":
+            prefix = region_prefix(actor.organization.region_code)
+            return stmt.where(Engagement.project.has(Project.region_code.startswith(prefix, autoescape=True)))
+        return stmt.where(false())
+
+    def can(self, actor: User | None, action: str, obj: Engagement) -> bool:
+        if actor is None:
+            return False
+        if action in ENTERPRISE_ACTIONS:
+            return actor.role == Role.enterprise and obj.enterprise_id == actor.organization_id
+        if action in INSTITUTION_ACTIONS:
+            return actor.role == Role.institution and obj.institution_id == actor.organization_id
+        return False
+
+
+def _accepted_engagement_grants_contact(actor: User, project: Project) -> bool:
+    if actor.role != Role.institution:
+        return False
+    return db.session.scalar(select(Engagement.id).where(
+        Engagement.project_id == project.id, Engagement.institution_id == actor.organization_id,
+        Engagement.status.in_(list(ACCEPTED_OR_LATER))).limit(1)) is not None
+
+
+contact_grants.append(_accepted_engagement_grants_contact)
+
+
+def request_engagement(actor: User, match_id: int, message: str) -> Engagement:
+    from .service import get_match
+
+    permissions.require_verified_institution()
+    match = get_match(actor, match_id)
+    if match.project.status != ProjectStatus.approved:
+        raise Conflict("The project is no longer in the approved catalogue")
+    open_one = db.session.scalar(select(Engagement.id).where(
+        Engagement.project_id == match.project_id, Engagement.product_id == match.product_id,
+        Engagement.status.in_(list(OPEN))))
+    if open_one is not None:
+        raise Conflict(f"An engagement for this project and product is already open (#{open_one})",
+                       fields={"match_id": ["already engaged"]})
+    engagement = Engagement(project_id=match.project_id, product_id=match.product_id,
+                            institution_id=actor.organization_id, enterprise_id=match.project.enterprise_id,
+                            requested_by_id=actor.id, match_score=match.score, message=message,
+                            status=S.requested)
+    db.session.add(engagement)
+    db.session.flush()
+    _event(engagement, actor, None, S.requested, message)
+    notifications.notify(engagement.enterprise_id, "engagement_requested",
+                         f"{actor.organization.name} 希望就“{match.project.name}”洽谈（{match.product.name}）",
+                         f"{actor.organization.name} would like to discuss “{match.project.name}” "
+                         f"({match.product.name})", link=f"/engagements/{engagement.id}", engagement_id=engagement.id)
+    db.session.commit()
+    return engagement
+
+
+def get_engagement(actor: User | None, engagement_id: int) -> Engagement:
+    return permissions.get_visible(Engagement, engagement_id, actor)
+
+
+def listing(actor: User, args: Mapping[str, Any]) -> Select:
+    stmt = permissions.visible(Engagement, actor)
+    if args.get("status"):
+        stmt = stmt.where(Engagement.status == args["status"])
+    if args.get("project_id"):
+        stmt = stmt.where(Engagement.project_id == args["project_id"])
+    return stmt.order_by(Engagement.updated_at.desc(), Engagement.id.desc())
+
+
+def respond(actor: User, engagement_id: int, action: str, note: str | None = None) -> Engagement:
+    """The project owner accepts or declines a request."""
+    engagement = get_engagement(actor, engagement_id)
+    permissions.authorize(actor, action, engagement)
+    previous = _move(engagement, actor, action, note)
+    engagement.response_note = note
+    engagement.responded_at = utcnow()
+    verb_zh, verb_en = ("接受", "accepted") if action == "accept" else ("婉拒", "declined")
+    notifications.notify(engagement.institution_id, f"engagement_{engagement.status}",
+                         f"{engagement.enterprise.name} {verb_zh}了关于“{engagement.project.name}”的洽谈请求",
+                         f"{engagement.enterprise.name} {verb_en} your request about “{engagement.project.name}”",
+                         link=f"/engagements/{engagement.id}", engagement_id=engagement.id)
+    return _commit(engagement, previous)
+
+
+def update_progress(actor: User, engagement_id: int, data: Mapping[str, Any]) -> Engagement:
+    """The institution records progress: in progress, financed (amount and date) or closed."""
+    engagement = get_engagement(actor, engagement_id)
+    action = data["status"]
+    permissions.authorize(actor, action, engagement)
+    if data.get("version") is not None and data["version"] != engagement.version:
+        raise Conflict("The engagement was changed by someone else; reload it", fields={"version": ["stale"]})
+    if action == "financed":
+        amount, on = data.get("financed_amount_cny"), data.get("financed_on")
+        errors = {}
+        if amount is None:
+            errors["financed_amount_cny"] = ["required when the status is financed"]
+        elif amount > float(engagement.project.total_investment_cny):
+            errors["financed_amount_cny"] = ["exceeds the project's total investment"]
+        if on is None:
+            errors["financed_on"] = ["required when the status is financed"]
+        elif on > dt.date.today():
+            errors["financed_on"] = ["must not be in the future"]
+        if errors:
+            raise Invalid("Validation failed: " + ", ".join(sorted(errors)), fields=errors)
+        engagement.financed_amount_cny = Decimal(str(amount))
+        engagement.financed_on = on
+    previous = _move(engagement, actor, action, data.get("note"))
+    if action == "financed":
+        notifications.notify(engagement.enterprise_id, "engagement_financed",
+                             f"“{engagement.project.name}”已获 {engagement.institution.name} 融资 "
+                             f"{float(engagement.financed_amount_cny) / 1e4:,.0f} 万元",
+                             f"“{engagement.project.name}” financed by {engagement.institution.name}: "
+                             f"¥{float(engagement.financed_amount_cny):,.0f}", link=f"/engagements/{engagement.id}",
+                             engagement_id=engagement.id)
+    return _commit(engagement, previous)
+
+
+def expire_stale(days: int, now: dt.datetime | None = None) -> int:
+    """Expire requests unanswered for ``days`` days (scheduled job; idempotent)."""
+    cutoff = (now or utcnow()) - dt.timedelta(days=days)
+    stale = list(db.session.scalars(select(Engagement).where(Engagement.status == S.requested,
+                                                             Engagement.created_at < cutoff)))
+    for engagement in stale:
+        previous = _move(engagement, None, "expire", f"no answer within {days} days")
+        notifications.notify(engagement.institution_id, "engagement_expired",
+                             f"关于“{engagement.project.name}”的洽谈请求已过期（{days} 天未答复）",
+                             f"Your request about “{engagement.project.name}” expired after {days} days without "
+                             "an answer", link=f"/engagements/{engagement.id}", engagement_id=engagement.id)
+        _commit(engagement, previous)
+    return len(stale)
+
+
+def history(actor: User, engagement_id: int) -> list[EngagementEvent]:
+    engagement = get_engagement(actor, engagement_id)
+    return list(db.session.scalars(select(EngagementEvent).where(EngagementEvent.engagement_id == engagement.id)
+                                   .order_by(EngagementEvent.at, EngagementEvent.id)))
+
+
+def financed_total(region: str | None = None) -> float:
+    """Funds reached: the sum financed, optionally for projects under a region prefix."""
+    stmt = select(func.coalesce(func.sum(Engagement.financed_amount_cny), 0)).where(
+        Engagement.status == S.financed)
+    if region:
+        stmt = stmt.join(Project, Project.id == Engagement.project_id).where(
+            Project.region_code.startswith(region_prefix(region), autoescape=True))
+    return float(db.session.scalar(stmt) or 0)
+
+
+def _move(engagement: Engagement, actor: User | None, action: str, note: str | None) -> str:
+    sources, target = TRANSITIONS[action]
+    if engagement.status not in sources:
+        raise Conflict(f"Cannot {action.replace('_', ' ')} an engagement in status {engagement.status}")
+    previous = engagement.status
+    _event(engagement, actor, previous, target, note)
+    engagement.status = target
+    return previous
+
+
+def _event(engagement: Engagement, actor: User | None, from_status: str | None, to_status: str,
+           note: str | None) -> None:
+    db.session.add(EngagementEvent(engagement_id=engagement.id, actor_id=actor.id if actor else None,
+                                   from_status=from_status, to_status=to_status, note=note))
+
+
+def _commit(engagement: Engagement, previous: str) -> Engagement:
+    try:
+        db.session.commit()
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise Conflict("The engagement was changed by someone else; reload it", fields={"version": ["stale"]}) from exc
+    signals.engagement_changed.send(engagement, previous=previous)
+    return engagement
+
+
+__all__ = ["request_engagement", "respond", "update_progress", "expire_stale", "listing", "get_engagement",
+           "history", "financed_total", "in_jurisdiction"]

@@ -1,0 +1,182 @@
+"""Persisted matching results, runs, engagements, notifications and scheduled-job claims.
+
+Atomic replacement of results: every match row belongs to a *generation*; readers only see the
+generation named in ``matching_state.current_generation``. A full run writes a new generation
+beside the old one and flips the pointer in one short transaction, so readers see the old results
+or the new, never a mix; a run that crashes leaves its half-written generation invisible (and it is
+deleted by the next run).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from greenmatch.accounts.models import Organization, User
+from greenmatch.catalog.models import Project
+from greenmatch.db import Base, TimestampMixin, UTCDateTime, utcnow
+from greenmatch.products.models import Product
+
+
+class MatchingState(Base):
+    """One row: which generation of matches is current."""
+
+    __tablename__ = "matching_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    current_generation: Mapped[int] = mapped_column(Integer, default=0)
+    next_generation: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class MatchRun(Base):
+    __tablename__ = "match_runs"
+    __table_args__ = (CheckConstraint("status IN ('running', 'succeeded', 'failed')", name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), default="full")  # full | project | product
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    generation: Mapped[int | None] = mapped_column(Integer)
+    triggered_by: Mapped[str | None] = mapped_column(String(100))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    pairs_considered: Mapped[int] = mapped_column(Integer, default=0)
+    matches_written: Mapped[int] = mapped_column(Integer, default=0)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Match(Base):
+    __tablename__ = "matches"
+    __table_args__ = (
+        UniqueConstraint("generation", "project_id", "product_id", name="uq_matches_generation_project_product"),
+        Index("ix_matches_generation_project_score", "generation", "project_id", "score"),
+        Index("ix_matches_generation_product_score", "generation", "product_id", "score"),
+        Index("ix_matches_generation_institution_score", "generation", "institution_id", "score"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    institution_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    instrument: Mapped[str] = mapped_column(String(40))
+    score: Mapped[float] = mapped_column(Float)
+    # whether the pair is among the project's top-K and/or the product's top-L
+    for_project: Mapped[bool] = mapped_column(default=True)
+    for_product: Mapped[bool] = mapped_column(default=True)
+    reasons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)  # [{"en", "zh"}]
+    paths: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{"kind", "weight", "zh", "en"}]
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    project: Mapped[Project] = relationship(lazy="joined")
+    product: Mapped[Product] = relationship(lazy="joined")
+
+
+class EngagementStatus(enum.StrEnum):
+    requested = "requested"
+    accepted = "accepted"
+    declined = "declined"
+    in_progress = "in_progress"
+    financed = "financed"
+    closed = "closed"
+    expired = "expired"
+
+
+class Engagement(TimestampMixin, Base):
+    """An institution's approach to a project through one of its products, to "funds reached"."""
+
+    __tablename__ = "engagements"
+    __table_args__ = (
+        CheckConstraint("status IN ('requested', 'accepted', 'declined', 'in_progress', 'financed', 'closed', "
+                        "'expired')", name="status"),
+        Index("ix_engagements_project_product", "project_id", "product_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
+    institution_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    match_score: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20), default=EngagementStatus.requested)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    message: Mapped[str] = mapped_column(Text, default="")
+    response_note: Mapped[str | None] = mapped_column(Text)
+    responded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    financed_amount_cny: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
+    financed_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    project: Mapped[Project] = relationship(lazy="joined")
+    product: Mapped[Product] = relationship(lazy="joined")
+    institution: Mapped[Organization] = relationship(foreign_keys=[institution_id], lazy="joined")
+    enterprise: Mapped[Organization] = relationship(foreign_keys=[enterprise_id], lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class EngagementEvent(Base):
+    """Append-only history of an engagement."""
+
+    __tablename__ = "engagement_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    actor: Mapped[User | None] = relationship(lazy="joined")
+
+
+class Notification(Base):
+    """An in-app inbox entry for an organisation (every user of it sees it)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_org_created", "organization_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    title_zh: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300))
+    link: Mapped[str | None] = mapped_column(String(300))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class JobClaim(Base):
+    """A scheduled job occurrence, claimed before it runs: the unique (job, scheduled_for) makes each
+    occurrence run once even if two scheduler processes are started by mistake."""
+
+    __tablename__ = "job_claims"
+    __table_args__ = (UniqueConstraint("job", "scheduled_for", name="uq_job_claims_job_scheduled_for"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job: Mapped[str] = mapped_column(String(60))
+    scheduled_for: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str] = mapped_column(String(120))
+    claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    detail: Mapped[str | None] = mapped_column(Text)

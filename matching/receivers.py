@@ -1,0 +1,38 @@
+"""Matching's reactions to catalogue and product events (see greenmatch.signals): re-match before
+the response returns, and tell institutions about new leads."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from greenmatch import signals
+from greenmatch.extensions import db
+
+from . import notifications, service
+from .models import Match
+
+
+@signals.project_approved.connect
+def _project_approved(project, **kwargs) -> None:
+    service.rematch_project(project)
+    rows = db.session.execute(
+        select(Match.institution_id, func.count()).where(Match.generation == service.current_generation(),
+                                                         Match.project_id == project.id)
+        .group_by(Match.institution_id)).all()
+    for institution_id, count in rows:
+        notifications.notify(institution_id, "new_leads",
+                             f"新入库项目“{project.name}”与您的 {count} 个产品匹配",
+                             f"Newly approved project “{project.name}” matches {count} of your products",
+                             link="/leads", project_id=project.id)
+    db.session.commit()
+
+
+@signals.product_changed.connect
+def _product_changed(product, **kwargs) -> None:
+    written = service.rematch_product(product)
+    if product.status == "published" and written:
+        notifications.notify(product.institution_id, "new_leads",
+                             f"产品“{product.name}”匹配到 {written} 个项目线索",
+                             f"Product “{product.name}” matched {written} project leads",
+                             link=f"/leads?product_id={product.id}", product_id=product.id)
+        db.session.commit()

@@ -1,0 +1,162 @@
+"""Matching, leads, engagements and notifications: request and response shapes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from greenmatch.accounts.schemas import OrganizationSchema
+from greenmatch.catalog.schemas import ProjectSchema
+from greenmatch.products.schemas import InstitutionRefSchema
+
+
+class RunSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    status = fields.String()
+    triggered_by = fields.String(allow_none=True)
+    started_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    pairs_considered = fields.Integer()
+    matches_written = fields.Integer()
+    duration_ms = fields.Integer()
+    error = fields.String(allow_none=True)
+
+
+class RunListSchema(Schema):
+    items = fields.List(fields.Nested(RunSchema))
+
+
+class ProductRefSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    instrument = fields.String()
+    institution = fields.Nested(InstitutionRefSchema)
+
+
+class ExplanationSchema(Schema):
+    paths = fields.List(fields.List(fields.String()))
+
+
+class MatchItemSchema(Schema):
+    match_id = fields.Integer()
+    score = fields.Float()
+    product = fields.Nested(ProductRefSchema)
+    reasons = fields.List(fields.String())
+    explanation = fields.Nested(ExplanationSchema)
+
+
+class LeadItemSchema(MatchItemSchema):
+    project = fields.Nested(ProjectSchema(exclude=("contact",)))
+
+
+class LeadQuerySchema(Schema):
+    product_id = fields.Integer()
+    instrument = fields.String(validate=validate.Length(max=40))
+    min_score = fields.Float(validate=validate.Range(min=0, max=1))
+    region = fields.String(validate=validate.Length(equal=6))
+    category = fields.String(validate=validate.Length(max=12))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class EngagementInSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    match_id = fields.Integer(required=True)
+    message = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class RespondSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class EngagementPatchSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    status = fields.String(required=True, validate=validate.OneOf(["in_progress", "financed", "closed"]))
+    financed_amount_cny = fields.Float(load_default=None, allow_none=True, allow_nan=False,
+                                       validate=validate.Range(min=0, min_inclusive=False, max=1e12))
+    financed_on = fields.Date(load_default=None, allow_none=True)
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    version = fields.Integer(load_default=None, allow_none=True)
+
+    @validates_schema
+    def _only_when_financed(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data["status"] != "financed":
+            for name in ("financed_amount_cny", "financed_on"):
+                if data.get(name) is not None:
+                    raise ValidationError("only with status financed", name)
+        on = data.get("financed_on")
+        if on is not None and on < dt.date(2000, 1, 1):
+            raise ValidationError("implausibly early date", "financed_on")
+
+
+class EngagementSchema(Schema):
+    id = fields.Integer()
+    status = fields.String()
+    version = fields.Integer()
+    message = fields.String()
+    response_note = fields.String(allow_none=True)
+    match_score = fields.Float(allow_none=True)
+    project = fields.Nested(ProjectSchema(only=("id", "name", "region_code", "categories", "financing_need_cny",
+                                                "status")))
+    product = fields.Nested(ProductRefSchema)
+    institution = fields.Nested(OrganizationSchema(only=("id", "name", "institution_type")))
+    enterprise = fields.Nested(OrganizationSchema(only=("id", "name", "region_code")))
+    contact = fields.Dict(required=False)
+    financed_amount_cny = fields.Float(allow_none=True)
+    financed_on = fields.Date(allow_none=True)
+    responded_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class EngagementQuerySchema(Schema):
+    status = fields.String(validate=validate.OneOf(["requested", "accepted", "declined", "in_progress", "financed",
+                                                    "closed", "expired"]))
+    project_id = fields.Integer()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class EventSchema(Schema):
+    id = fields.Integer()
+    from_status = fields.String(allow_none=True, data_key="from")
+    to_status = fields.String(data_key="to")
+    note = fields.String(allow_none=True)
+    at = fields.DateTime()
+    actor_id = fields.Integer(allow_none=True)
+
+
+class EventListSchema(Schema):
+    items = fields.List(fields.Nested(EventSchema))
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    title = fields.String()
+    title_zh = fields.String()
+    title_en = fields.String()
+    link = fields.String(allow_none=True)
+    data = fields.Dict()
+    created_at = fields.DateTime()
+    read_at = fields.DateTime(allow_none=True)
+
+
+class NotificationQuerySchema(Schema):
+    unread = fields.Boolean(load_default=False)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class ReadCountSchema(Schema):
+    marked = fields.Integer()

@@ -1,0 +1,313 @@
+"""Matching as a service: full runs that replace results atomically, incremental re-matching of one
+project or product, and the reads behind matches and leads.
+
+The engine (:mod:`greenmatch.matching.engine`) is database-free; this module feeds it facts from
+the database and persists what it keeps. See :mod:`greenmatch.matching.models` for how
+generations make a full run's switch atomic.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Select, delete, func, insert, select, update
+
+from greenmatch import permissions
+from greenmatch.accounts.models import Role, User
+from greenmatch.catalog.models import Project, ProjectCategory, ProjectStatus
+from greenmatch.codes import region_prefix
+from greenmatch.db import utcnow
+from greenmatch.extensions import db
+from greenmatch.instruments import current_plugins
+from greenmatch.products.models import Product, ProductStatus
+
+from .engine import Match as EngineMatch
+from .engine import MatchEngine, Outcome, ProductIndex, ProjectIndex
+from .models import Engagement, EngagementStatus, Match, MatchingState, MatchRun
+from .settings import MatchSettings
+
+log = logging.getLogger(__name__)
+WRITE_BATCH = 5000
+
+
+# -- the engine and its cached indexes ---------------------------------------------------------------
+class _Indexes:
+    """Per-process caches of the product side and the project side, rebuilt when the data changes
+    (a cheap fingerprint query decides), so incremental re-matching stays fast."""
+
+    def __init__(self) -> None:
+        self.products: tuple[Any, ProductIndex] | None = None
+        self.projects: tuple[Any, ProjectIndex] | None = None
+
+
+def engine() -> MatchEngine:
+    ext = current_app.extensions
+    if "greenmatch.matching" not in ext:
+        settings = MatchSettings.from_config(current_app.config.get("MATCHING", {}))
+        ext["greenmatch.matching"] = (MatchEngine(current_plugins(), settings), _Indexes())
+    return ext["greenmatch.matching"][0]
+
+
+def _indexes() -> _Indexes:
+    engine()
+    return current_app.extensions["greenmatch.matching"][1]
+
+
+def approved_projects() -> list[Project]:
+    return list(db.session.scalars(select(Project).where(Project.status == ProjectStatus.approved)
+                                   .order_by(Project.id)))
+
+
+def published_products() -> list[Product]:
+    return list(db.session.scalars(select(Product).where(Product.status == ProductStatus.published,
+                                                         Product.instrument.in_(list(current_plugins())))
+                                   .order_by(Product.id)))
+
+
+def outcomes() -> list[Outcome]:
+    rows = db.session.execute(select(Engagement.product_id, Engagement.project_id, Engagement.financed_amount_cny)
+                              .where(Engagement.status == EngagementStatus.financed))
+    return [Outcome(product_id=p, project_id=j, financed_amount_cny=float(a) if a is not None else None)
+            for p, j, a in rows]
+
+
+def _financed_facts(outs: Iterable[Outcome]) -> list:
+    ids = {o.project_id for o in outs}
+    if not ids:
+        return []
+    return [p.facts() for p in db.session.scalars(select(Project).where(Project.id.in_(ids)))]
+
+
+def _fingerprint(model: type, status_col: Any, status: str) -> tuple:
+    return tuple(db.session.execute(select(func.count(), func.max(model.updated_at), func.max(model.id))
+                                    .where(status_col == status)).one())
+
+
+def product_index() -> ProductIndex:
+    cache = _indexes()
+    key = (_fingerprint(Product, Product.status, ProductStatus.published),
+           db.session.scalar(select(func.count()).select_from(Engagement)
+                             .where(Engagement.status == EngagementStatus.financed)))
+    if cache.products is None or cache.products[0] != key:
+        outs = outcomes()
+        index = engine().product_index([p.facts() for p in published_products()], outs,
+                                       financed_projects=_financed_facts(outs))
+        cache.products = (key, index)
+    return cache.products[1]
+
+
+def project_index() -> ProjectIndex:
+    cache = _indexes()
+    key = _fingerprint(Project, Project.status, ProjectStatus.approved)
+    if cache.projects is None or cache.projects[0] != key:
+        cache.projects = (key, engine().project_index([p.facts() for p in approved_projects()]))
+    return cache.projects[1]
+
+
+# -- generations ---------------------------------------------------------------------------------------
+def _state(lock: bool = False) -> MatchingState:
+    stmt = select(MatchingState).where(MatchingState.id == 1)
+    if lock:
+        stmt = stmt.with_for_update()
+    state = db.session.scalar(stmt)
+    if state is None:
+        state = MatchingState(id=1, current_generation=0, next_generation=1)
+        db.session.add(state)
+        db.session.flush()
+    return state
+
+
+def current_generation() -> int:
+    value = db.session.scalar(select(MatchingState.current_generation).where(MatchingState.id == 1))
+    return value or 0
+
+
+def _row(m: EngineMatch, generation: int, institution_of: Mapping[int, int], *, for_project: bool,
+         for_product: bool) -> dict[str, Any]:
+    return {
+        "generation": generation, "project_id": m.project_id, "product_id": m.product_id,
+        "institution_id": institution_of[m.product_id], "instrument": m.instrument, "score": m.score,
+        "for_project": for_project, "for_product": for_product,
+        "reasons": [{"zh": r.zh, "en": r.en} for r in m.reasons],
+        "paths": [{"kind": p.kind, "contribution": round(p.contribution, 6), "zh": list(p.labels_zh),
+                   "en": list(p.labels_en)} for p in m.paths],
+        "created_at": utcnow(),
+    }
+
+
+def _insert(rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), WRITE_BATCH):
+        db.session.execute(insert(Match), rows[start:start + WRITE_BATCH])
+
+
+# -- full runs -------------------------------------------------------------------------------------------
+def full_rematch(triggered_by: str = "admin", progress: Callable[[int, int], Any] | None = None,
+                 after_batch: Callable[[int], Any] | None = None) -> MatchRun:
+    """Re-match every approved project against every published product into a new generation, then
+    switch to it in one transaction. On any error the run is marked failed, its rows are removed and
+    the previous results stay served. ``after_batch(n)`` is called after each persisted chunk."""
+    started = time.perf_counter()
+    run = MatchRun(kind="full", status="running", triggered_by=triggered_by)
+    state = _state(lock=True)
+    generation = state.next_generation
+    state.next_generation = generation + 1
+    run.generation = generation
+    db.session.add(run)
+    # leftovers of crashed runs are never current: remove them
+    db.session.execute(delete(Match).where(Match.generation != state.current_generation))
+    db.session.commit()
+    run_id = run.id
+    try:
+        projects = approved_projects()
+        products = published_products()
+        institution_of = {p.id: p.institution_id for p in products}
+        outs = outcomes()
+        stream = engine().start([p.facts() for p in projects], [p.facts() for p in products], outs,
+                                financed_projects=_financed_facts(outs), progress=progress)
+        written = 0
+        for batch in stream:
+            rows = [_row(m, generation, institution_of, for_project=m.project_rank is not None,
+                         for_product=m.product_rank is not None) for m in batch.matches]
+            _insert(rows)
+            db.session.commit()
+            written += len(rows)
+            if after_batch is not None:
+                after_batch(batch.number)
+        state = _state(lock=True)
+        previous = state.current_generation
+        state.current_generation = generation
+        db.session.execute(delete(Match).where(Match.generation == previous))
+        run = db.session.get(MatchRun, run_id)
+        run.status = "succeeded"
+        run.pairs_considered = stream.stats.pairs_considered
+        run.matches_written = written
+        run.finished_at = utcnow()
+        run.duration_ms = round((time.perf_counter() - started) * 1000)
+        db.session.commit()
+    except BaseException as exc:
+        db.session.rollback()
+        db.session.execute(delete(Match).where(Match.generation == generation))
+        db.session.execute(update(MatchRun).where(MatchRun.id == run_id).values(
+            status="failed", error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=utcnow(),
+            duration_ms=round((time.perf_counter() - started) * 1000)))
+        db.session.commit()
+        log.exception("full re-match %s failed; previous results kept", run_id)
+        raise
+    # what changed while the run read its snapshot is re-matched on top of the new generation
+    since = run.started_at
+    for project in db.session.scalars(select(Project).where(Project.status == ProjectStatus.approved,
+                                                            Project.updated_at > since)):
+        rematch_project(project)
+    for product in db.session.scalars(select(Product).where(Product.updated_at > since)):
+        rematch_product(product)
+    return run
+
+
+# -- incremental --------------------------------------------------------------------------------------------
+def rematch_project(project: Project) -> int:
+    """Replace the current generation's rows of one project (its top products, and its place in
+    those products' lead lists). Returns the number of rows written."""
+    generation = current_generation()
+    db.session.execute(delete(Match).where(Match.generation == generation, Match.project_id == project.id))
+    written = 0
+    if project.status == ProjectStatus.approved:
+        index = product_index()
+        institution_of = dict(db.session.execute(select(Product.id, Product.institution_id)
+                                                 .where(Product.id.in_([int(i) for i in index.ids]))).all())
+        rows = [_row(m, generation, institution_of, for_project=True, for_product=True)
+                for m in engine().match_project(project.facts(), index)]
+        _insert(rows)
+        written = len(rows)
+    db.session.commit()
+    return written
+
+
+def rematch_product(product: Product) -> int:
+    """Replace the current generation's rows of one product (its leads, and its place in those
+    projects' lists); a product that is not published keeps no rows."""
+    generation = current_generation()
+    db.session.execute(delete(Match).where(Match.generation == generation, Match.product_id == product.id))
+    written = 0
+    if product.status == ProductStatus.published and product.instrument in current_plugins():
+        outs = [o for o in outcomes() if o.product_id == product.id]
+        found = engine().match_product(product.facts(), project_index(), outs,
+                                       financed_projects=_financed_facts(outs))
+        k = engine().settings.project_top_k
+        kth = _kth_scores([m.project_id for m in found], generation, k)
+        rows = [_row(m, generation, {product.id: product.institution_id},
+                     for_project=m.score > kth.get(m.project_id, -1.0), for_product=True) for m in found]
+        _insert(rows)
+        written = len(rows)
+    db.session.commit()
+    return written
+
+
+def _kth_scores(project_ids: list[int], generation: int, k: int) -> dict[int, float]:
+    """For projects that already have k products in their lists, the k-th best score (to beat)."""
+    if not project_ids:
+        return {}
+    ranked = (select(Match.project_id, Match.score,
+                     func.row_number().over(partition_by=Match.project_id,
+                                            order_by=(Match.score.desc(), Match.product_id)).label("rank"))
+              .where(Match.generation == generation, Match.for_project.is_(True),
+                     Match.project_id.in_(project_ids))
+              .subquery())
+    return dict(db.session.execute(select(ranked.c.project_id, ranked.c.score).where(ranked.c.rank == k)).all())
+
+
+# -- reads ----------------------------------------------------------------------------------------------------
+def project_matches(actor: User | None, project_id: int) -> Select:
+    """The project's matched products, best first (owner, its bureau, admins)."""
+    project = permissions.get_visible(Project, project_id, actor)
+    permissions.authorize(actor, "view_matches", project)
+    return (select(Match).join(Product, Product.id == Match.product_id)
+            .where(Match.generation == current_generation(), Match.project_id == project.id,
+                   Match.for_project.is_(True), Product.status == ProductStatus.published)
+            .order_by(Match.score.desc(), Match.product_id))
+
+
+def leads(actor: User, args: Mapping[str, Any]) -> Select:
+    """The institution's leads: approved projects matched to its published products, best first."""
+    permissions.require_verified_institution()
+    stmt = (select(Match).join(Project, Project.id == Match.project_id).join(Product, Product.id == Match.product_id)
+            .where(Match.generation == current_generation(), Match.institution_id == actor.organization_id,
+                   Match.for_product.is_(True), Project.status == ProjectStatus.approved,
+                   Product.status == ProductStatus.published))
+    if args.get("product_id"):
+        stmt = stmt.where(Match.product_id == args["product_id"])
+    if args.get("instrument"):
+        stmt = stmt.where(Match.instrument == args["instrument"])
+    if args.get("min_score") is not None:
+        stmt = stmt.where(Match.score >= args["min_score"])
+    if args.get("region"):
+        stmt = stmt.where(Project.region_code.startswith(region_prefix(args["region"]), autoescape=True))
+    if args.get("category"):
+        code = args["category"]
+        stmt = stmt.where(select(ProjectCategory.id).where(
+            ProjectCategory.project_id == Project.id, ProjectCategory.effective.is_(True),
+            (ProjectCategory.code == code) | ProjectCategory.code.startswith(code + ".", autoescape=True)).exists())
+    return stmt.order_by(Match.score.desc(), Match.project_id, Match.product_id)
+
+
+def get_match(actor: User, match_id: int) -> Match:
+    """A current match the institution may act on (its own product); others' are 404."""
+    from greenmatch.errors import NotFound
+
+    match = db.session.scalar(select(Match).where(Match.id == match_id, Match.generation == current_generation()))
+    if match is None or actor.role != Role.institution or match.institution_id != actor.organization_id:
+        raise NotFound(f"Match {match_id} not found")
+    return match
+
+
+def localized(match: Match, locale: str) -> dict[str, Any]:
+    lang = "en" if locale.startswith("en") else "zh"
+    return {"reasons": [r[lang] for r in match.reasons or []],
+            "explanation": {"paths": [p[lang] for p in match.paths or []]}}
+
+
+def recent_runs(limit: int = 20) -> list[MatchRun]:
+    return list(db.session.scalars(select(MatchRun).order_by(MatchRun.id.desc()).limit(limit)))

@@ -1,0 +1,192 @@
+"""HTTP API of matching: runs, a project's matches, institutions' leads, engagements, notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from greenmatch import permissions
+from greenmatch.accounts.models import Role
+from greenmatch.api import Blueprint, page_of, paginate
+from greenmatch.catalog.service import present
+from greenmatch.catalog.views import locale
+from greenmatch.extensions import db
+
+from . import engagements, notifications, service
+from .models import Engagement, Match
+from .schemas import (
+    EngagementInSchema,
+    EngagementPatchSchema,
+    EngagementQuerySchema,
+    EngagementSchema,
+    EventListSchema,
+    LeadItemSchema,
+    LeadQuerySchema,
+    MatchItemSchema,
+    NotificationQuerySchema,
+    NotificationSchema,
+    ReadCountSchema,
+    RespondSchema,
+    RunListSchema,
+    RunSchema,
+)
+
+blp = Blueprint("matching", __name__, url_prefix="/api/v1", description="Matching, leads, engagements, inbox")
+
+
+class _PageArgs(LeadQuerySchema):
+    class Meta:
+        fields = ("page", "per_page")
+
+
+def _match_item(match: Match) -> dict[str, Any]:
+    return {"match_id": match.id, "score": match.score, "product": match.product, **service.localized(match, locale())}
+
+
+@blp.route("/matching/runs", methods=["POST"])
+@blp.response(201, RunSchema)
+@blp.errors(401, 403, 500)
+def start_run():
+    """Run a full re-match now (admin); answers when it has finished, with its figures."""
+    actor = permissions.require_role(Role.admin)
+    return service.full_rematch(triggered_by=f"user:{actor.id}")
+
+
+@blp.route("/matching/runs")
+@blp.response(200, RunListSchema)
+@blp.errors(401, 403)
+def list_runs():
+    """The latest matching runs (admin)."""
+    permissions.require_role(Role.admin)
+    return {"items": service.recent_runs()}
+
+
+@blp.route("/projects/<int:project_id>/matches")
+@blp.arguments(_PageArgs, location="query")
+@blp.response(200, page_of(MatchItemSchema))
+@blp.errors(401, 403, 404, 422)
+def project_matches(args, project_id: int):
+    """Products matched to the project, best first, with reasons and explanation paths
+    (owner, its bureau, admins)."""
+    page = paginate(db.session, service.project_matches(permissions.current_actor(), project_id), args["page"],
+                    args["per_page"])
+    page["items"] = [_match_item(m) for m in page["items"]]
+    return page
+
+
+@blp.route("/leads")
+@blp.arguments(LeadQuerySchema, location="query")
+@blp.response(200, page_of(LeadItemSchema))
+@blp.errors(401, 403, 422)
+def leads(args):
+    """The verified institution's leads: approved projects matched to its published products, best first."""
+    actor = permissions.require_user()
+    page = paginate(db.session, service.leads(actor, args), args["page"], args["per_page"])
+    page["items"] = [{**_match_item(m), "project": present(m.project, actor)} for m in page["items"]]
+    return page
+
+
+def _engagement(engagement: Engagement, actor) -> dict[str, Any]:
+    data = {k: getattr(engagement, k) for k in EngagementSchema().fields if hasattr(engagement, k)}
+    if permissions.can(actor, "view_contact", engagement.project):
+        data["contact"] = engagement.project.contact
+    return data
+
+
+@blp.route("/engagements", methods=["POST"])
+@blp.arguments(EngagementInSchema)
+@blp.response(201, EngagementSchema)
+@blp.errors(400, 401, 403, 404, 409, 422)
+def request_engagement(data):
+    """Ask to engage with a matched project (verified institution, through one of its products)."""
+    actor = permissions.require_user()
+    return _engagement(engagements.request_engagement(actor, data["match_id"], data["message"]), actor)
+
+
+@blp.route("/engagements")
+@blp.arguments(EngagementQuerySchema, location="query")
+@blp.response(200, page_of(EngagementSchema))
+@blp.errors(401, 422)
+def list_engagements(args):
+    """The caller's side of each engagement."""
+    actor = permissions.require_user()
+    page = paginate(db.session, engagements.listing(actor, args), args["page"], args["per_page"])
+    page["items"] = [_engagement(e, actor) for e in page["items"]]
+    return page
+
+
+@blp.route("/engagements/<int:engagement_id>")
+@blp.response(200, EngagementSchema)
+@blp.errors(401, 404)
+def get_engagement(engagement_id: int):
+    """One engagement of the caller's side; the contact only after the enterprise accepted."""
+    actor = permissions.require_user()
+    return _engagement(engagements.get_engagement(actor, engagement_id), actor)
+
+
+@blp.route("/engagements/<int:engagement_id>/accept", methods=["POST"])
+@blp.arguments(RespondSchema, required=False)
+@blp.response(200, EngagementSchema)
+@blp.errors(401, 403, 404, 409, 422)
+def accept(data, engagement_id: int):
+    """Accept an institution's request (project owner): the institution sees the contact."""
+    actor = permissions.require_user()
+    return _engagement(engagements.respond(actor, engagement_id, "accept", (data or {}).get("note")), actor)
+
+
+@blp.route("/engagements/<int:engagement_id>/decline", methods=["POST"])
+@blp.arguments(RespondSchema, required=False)
+@blp.response(200, EngagementSchema)
+@blp.errors(401, 403, 404, 409, 422)
+def decline(data, engagement_id: int):
+    """Decline an institution's request (project owner)."""
+    actor = permissions.require_user()
+    return _engagement(engagements.respond(actor, engagement_id, "decline", (data or {}).get("note")), actor)
+
+
+@blp.route("/engagements/<int:engagement_id>", methods=["PATCH"])
+@blp.arguments(EngagementPatchSchema)
+@blp.response(200, EngagementSchema)
+@blp.errors(400, 401, 403, 404, 409, 422)
+def update_engagement(data, engagement_id: int):
+    """Record progress (institution): in progress, financed with amount and date, or closed."""
+    actor = permissions.require_user()
+    return _engagement(engagements.update_progress(actor, engagement_id, data), actor)
+
+
+@blp.route("/engagements/<int:engagement_id>/history")
+@blp.response(200, EventListSchema)
+@blp.errors(401, 404)
+def engagement_history(engagement_id: int):
+    """Every status change of the engagement."""
+    return {"items": engagements.history(permissions.require_user(), engagement_id)}
+
+
+@blp.route("/notifications")
+@blp.arguments(NotificationQuerySchema, location="query")
+@blp.response(200, page_of(NotificationSchema))
+@blp.errors(401, 422)
+def inbox(args):
+    """The caller's organisation's inbox, newest first."""
+    actor = permissions.require_user()
+    page = paginate(db.session, notifications.inbox(actor, args["unread"]), args["page"], args["per_page"])
+    lang = locale()
+    page["items"] = [{**{k: getattr(n, k) for k in ("id", "kind", "title_zh", "title_en", "link", "data",
+                                                    "created_at", "read_at")},
+                      "title": n.title_en if lang == "en" else n.title_zh} for n in page["items"]]
+    return page
+
+
+@blp.route("/notifications/<int:notification_id>/read", methods=["POST"])
+@blp.response(200, ReadCountSchema)
+@blp.errors(401, 404)
+def read_one(notification_id: int):
+    """Mark one notification read."""
+    return {"marked": notifications.mark_read(permissions.require_user(), notification_id)}
+
+
+@blp.route("/notifications/read-all", methods=["POST"])
+@blp.response(200, ReadCountSchema)
+@blp.errors(401)
+def read_all():
+    """Mark every notification of the caller's organisation read."""
+    return {"marked": notifications.mark_read(permissions.require_user())}

@@ -1,0 +1,121 @@
+"""Products: create, edit, publish, withdraw. Params are validated by the instrument plugin."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import Select
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import permissions, signals
+from ..accounts.models import User
+from ..db import utcnow
+from ..errors import Conflict, Invalid, flatten_messages
+from ..extensions import db
+from ..instruments import InstrumentPlugin, current_plugins
+from .models import Product, ProductStatus
+
+# action -> (statuses it may start from, status it leads to)
+TRANSITIONS = {
+    "publish": (frozenset({ProductStatus.draft, ProductStatus.withdrawn}), ProductStatus.published),
+    "withdraw": (frozenset({ProductStatus.published}), ProductStatus.withdrawn),
+}
+
+
+def plugin_for(key: str) -> InstrumentPlugin:
+    plugin = current_plugins().get(key)
+    if plugin is None:
+        raise Invalid(f"instrument: unknown or disabled instrument {key!r}",
+                      fields={"instrument": [f"must be one of: {', '.join(current_plugins())}"]})
+    return plugin
+
+
+def validated_params(plugin: InstrumentPlugin, raw: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        return plugin.load_params(raw)
+    except ValidationError as exc:
+        fields = {f"params.{name}": msgs for name, msgs in flatten_messages(exc.messages).items()}
+        raise Invalid("Validation failed: " + ", ".join(sorted(fields)), fields=fields) from exc
+
+
+def listing(actor: User | None, args: Mapping[str, Any]) -> Select:
+    stmt = permissions.visible(Product, actor)
+    if args.get("instrument"):
+        stmt = stmt.where(Product.instrument == args["instrument"])
+    if args.get("status"):
+        stmt = stmt.where(Product.status == args["status"])
+    if args.get("mine"):
+        stmt = stmt.where(Product.institution_id == (actor.organization_id if actor else -1))
+    return stmt.where(Product.instrument.in_(list(current_plugins()))).order_by(Product.id.desc())
+
+
+def get_product(actor: User | None, product_id: int) -> Product:
+    return permissions.get_visible(Product, product_id, actor)
+
+
+def _own(actor: User, product_id: int, action: str) -> Product:
+    product = permissions.get_visible(Product, product_id, actor, purpose="change")
+    permissions.authorize(actor, action, product)
+    return product
+
+
+def create_product(actor: User, data: Mapping[str, Any]) -> Product:
+    permissions.require_verified_institution()
+    plugin = plugin_for(data["instrument"])
+    product = Product(institution_id=actor.organization_id, created_by_id=actor.id, instrument=plugin.key,
+                      name=data["name"], description=data.get("description", ""),
+                      params=validated_params(plugin, data.get("params", {})), status=ProductStatus.draft)
+    db.session.add(product)
+    db.session.commit()
+    return product
+
+
+def update_product(actor: User, product_id: int, data: Mapping[str, Any]) -> Product:
+    permissions.require_verified_institution()
+    product = _own(actor, product_id, "edit")
+    _check_version(product, data.get("version"))
+    if "params" in data:
+        product.params = validated_params(plugin_for(product.instrument), data["params"])
+    for key in ("name", "description"):
+        if key in data:
+            setattr(product, key, data[key])
+    _commit(product)
+    if product.status == ProductStatus.published:
+        signals.product_changed.send(product)
+    return product
+
+
+def change_status(actor: User, product_id: int, action: str, version: int | None = None) -> Product:
+    permissions.require_verified_institution()
+    product = _own(actor, product_id, action)
+    _check_version(product, version)
+    sources, target = TRANSITIONS[action]
+    if product.status not in sources:
+        raise Conflict(f"Cannot {action} a product in status {product.status}")
+    product.status = target
+    if target == ProductStatus.published:
+        plugin_for(product.instrument)  # a product of a disabled instrument cannot go live
+        product.published_at = utcnow()
+    else:
+        product.withdrawn_at = utcnow()
+    _commit(product)
+    signals.product_changed.send(product)
+    return product
+
+
+def _check_version(product: Product, version: int | None) -> None:
+    if version is not None and version != product.version:
+        raise Conflict(f"The product was changed by someone else (version {product.version}, you sent {version})",
+                       fields={"version": ["stale"]})
+
+
+def _commit(product: Product) -> None:
+    try:
+        db.session.commit()
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise Conflict("The product was changed by someone else; reload it", fields={"version": ["stale"]}) from exc
+
+
