@@ -25,7 +25,7 @@ class ProjectPolicy(Policy):
     """enterprise: its own projects · institution and public: approved only ·
     bureau: non-draft projects in its jurisdiction · admin: everything."""
 
-    def scope(self, stmt: Select, actor: User | None) -> Select:
+    def scope(self, stmt: Select, actor: User | None, purpose: str = "view") -> Select:
         if actor is None or actor.role == Role.institution:
             return stmt.where(Project.status == ProjectStatus.approved)
         if actor.role == Role.admin:

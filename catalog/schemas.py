@@ -22,7 +22,7 @@ from marshmallow import (
 )
 
 from greenmatch.codes import normalize_industry_code
-from greenmatch.facts import BENEFIT_KEYS, CERTIFICATIONS, COLLATERAL, RISK_EXPOSURES, STAGES
+from greenmatch.facts import CERTIFICATIONS, COLLATERAL, RISK_EXPOSURES, STAGES
 
 from . import reference
 from .models import ProjectStatus
@@ -48,7 +48,8 @@ def _no_duplicates(values: list[Any]) -> None:
 
 
 def _money(required: bool = False, positive: bool = False) -> fields.Float:
-    low = validate.Range(min=0, min_inclusive=not positive, error="must be " + ("above" if positive else "at least") + " 0")
+    low = validate.Range(min=0, min_inclusive=not positive,
+                         error="must be above 0" if positive else "must be at least 0")
     high = validate.Range(max=MAX_AMOUNT_CNY, error=f"is implausibly large (over ¥{MAX_AMOUNT_CNY:,.0f})")
     kwargs: dict[str, Any] = {"required": True} if required else {"load_default": None, "allow_none": True}
     return fields.Float(validate=[low, high], allow_nan=False, **kwargs)

@@ -38,5 +38,44 @@ def create_user(email: str, password: str, role: str, org_name: str, region: str
     click.echo(user.id)
 
 
+@click.group("match", help="Matching of projects and products.")
+def match_cli() -> None:
+    pass
+
+
+@match_cli.command("run")
+@with_appcontext
+def match_run() -> None:
+    """Re-match every approved project against every published product (replaces results atomically)."""
+    from greenmatch.matching.service import full_rematch
+
+    with click.progressbar(length=1, label="Matching", show_percent=True, show_pos=True) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        run = full_rematch(triggered_by="cli", progress=progress)
+    click.echo(f"run {run.id} {run.status}: {run.pairs_considered} pairs considered, "
+               f"{run.matches_written} matches written in {run.duration_ms} ms")
+
+
+@click.group("scheduler", help="The one scheduler process.")
+def scheduler_cli() -> None:
+    pass
+
+
+@scheduler_cli.command("run")
+@click.option("--run-for", type=float, default=None, help="Stop after this many seconds (smoke tests).")
+@with_appcontext
+def scheduler_run(run_for: float | None) -> None:
+    """Run nightly re-matching, engagement expiry and weekly digests (start exactly one)."""
+    from flask import current_app
+
+    from . import scheduler
+
+    scheduler.run(current_app._get_current_object(), run_for)
+
+
 def register_commands(app: Flask) -> None:
-    app.cli.add_command(users_cli)
+    for group in (users_cli, match_cli, scheduler_cli):
+        app.cli.add_command(group)

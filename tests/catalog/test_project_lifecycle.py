@@ -1,6 +1,7 @@
 """The project lifecycle through the HTTP API: create, edit, submit, review, history, visibility."""
 
 import pytest
+
 from support.payloads import project
 
 API = "/api/v1/projects"
