@@ -64,7 +64,14 @@ def _coerce(owner: str, name: str, default: Any, value: Any) -> Any:
             value = list(value.items())
         if isinstance(value, str) or not isinstance(value, list | tuple):
             raise ValueError(f"{where} must be a list")
-        return tuple(tuple(v) if isinstance(v, list | tuple) else v for v in value)
+        return _freeze(value)
+    return value
+
+
+def _freeze(value: Any) -> Any:
+    """Lists (at any depth) become tuples, so settings stay immutable and hashable."""
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
     return value
 
 

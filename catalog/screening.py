@@ -149,7 +149,7 @@ def two_high_sector(industry_code: str, settings: RuleSettings | None = None) ->
         if hit is None:
             return None
         sectors.add(hit[1])
-    return (code, sectors.pop()) if len(sectors) == 1 else (code, sorted(sectors)[0])
+    return code, sorted(sectors)[0]
 
 
 @cache
@@ -163,7 +163,7 @@ def two_high(facts: ProjectFacts, settings: RuleSettings | None = None) -> TwoHi
     hit = two_high_sector(facts.industry_code, settings)
     if hit is None:
         return TwoHighResult(False, industry_code=normalize_industry_code(facts.industry_code or ""))
-    prefix, sector = hit
+    sector = hit[1]
     code = normalize_industry_code(facts.industry_code) or facts.industry_code
     sector_zh, sector_en = SECTOR_NAMES.get(sector, (sector, sector))
     segment = SEGMENT_NAMES.get(code)
@@ -187,7 +187,8 @@ def two_high(facts: ProjectFacts, settings: RuleSettings | None = None) -> TwoHi
         return TwoHighResult(True, sector, False, Reason(
             f"{head_en}; categories {_fmt_codes(others)} are not retrofit/transition items ({rules_en}) — "
             "treated as new capacity, which is not green",
-            f"{head_zh}；类别 {'、'.join(others)} 不属于改造/转型类目录项目（{rules_zh}）——按新增产能处理，不属于绿色项目"),
+            f"{head_zh}；类别 {'、'.join(others)} 不属于改造/转型类目录项目（{rules_zh}）"
+            "——按新增产能处理，不属于绿色项目"),
             code)
     return TwoHighResult(True, sector, True, Reason(
         f"{head_en}; all claimed categories ({_fmt_codes(cats)}) are retrofit/transition items — "
@@ -270,7 +271,8 @@ def compliance(facts: ProjectFacts, settings: RuleSettings | None = None) -> Com
             "major_env_penalty",
             Reason(f"major environmental penalty in the last 3 years (a single fine above ¥{threshold}): "
                    f"no green label (label red){extra_en}",
-                   f"近三年受到重大环境行政处罚（单笔罚款超过 {threshold} 元）：不能获得绿色标识（标识为红色）{extra_zh}"),
+                   f"近三年受到重大环境行政处罚（单笔罚款超过 {threshold} 元）："
+                   f"不能获得绿色标识（标识为红色）{extra_zh}"),
             tuple(settings.major_penalty_veto_instruments), label=True))
     return ComplianceResult(tuple(vetoes))
 

@@ -54,11 +54,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _load_instruments(app: Flask) -> None:
+    from .catalog.rules_settings import configure_plugins
+
     result = load_plugins(app.config["INSTRUMENTS"])
-    for key, plugin in result.plugins.items():
-        configure = getattr(plugin, "configure", None)
-        if configure is not None:
-            configure(app.config["PLUGIN_SETTINGS"].get(key, {}))
+    # Deployment overrides of thresholds (RULES, PLUGIN_SETTINGS); a bad override stops start-up.
+    configure_plugins(result.plugins, app.config)
     for key, error in result.errors.items():
         app.logger.error("instrument plugin %s not loaded: %s", key, error)
     app.extensions["greenmatch.instruments"] = result

@@ -1,0 +1,174 @@
+"""Green bonds (绿色债券).
+
+China Green Bond Principles (绿色债券标准委员会, 2022): 100% of proceeds to eligible green projects, so
+every claimed category must be a valid level-3 item of the 2025 catalogue. Bonds suit larger financing
+needs (``min_issue_size_cny``, ⚠ a deployment setting). NDRC enterprise green bonds may fund up to 80%
+of a project's investment (发改办环资〔2015〕3504号《绿色债券发行指引》): above that the fit is reduced
+and a reason says so — not a veto, because exchange and interbank green bonds carry no such project cap;
+a product that *is* an NDRC bond enforces the cap through ``max_proceeds_share`` (or ``bond_types``
+``["ndrc_enterprise"]``). Platform vetoes: no EIA approval in construction/operation, new 两高 capacity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import fields, validate
+
+from greenmatch.catalog import reference
+from greenmatch.catalog.assessment import estimate_carbon
+from greenmatch.catalog.rules_settings import SettingsBase
+from greenmatch.catalog.screening import category_label, financing_vetoes, label_caution, level3_categories
+from greenmatch.facts import ProjectFacts
+from greenmatch.instruments import CommonParamsSchema, InstrumentFit, InstrumentPlugin, ProductRequirements, Reason
+
+KEY = "green_bond"
+BOND_TYPES = ("ndrc_enterprise", "exchange_corporate", "interbank_debt_financing", "financial", "carbon_neutral")
+RATINGS = ("AAA", "AA+", "AA", "AA-", "A+", "A", "A-", "BBB+", "BBB", "BBB-")
+
+
+@dataclass(frozen=True)
+class GreenBondSettings(SettingsBase):
+    # ⚠ Smallest financing need a standalone green bond issue is economical for (editors' assumption;
+    # issue costs make smaller needs a loan's job). Deployment setting.
+    min_issue_size_cny: float = 50_000_000.0
+    # NDRC 《绿色债券发行指引》(发改办环资〔2015〕3504号): bond proceeds may fund up to 80% of project investment.
+    ndrc_max_proceeds_share: float = 0.8
+    # Fit multiplier when the need exceeds that share (NDRC route closed, other routes open).
+    over_share_fit_factor: float = 0.6
+    # Carbon-neutral bonds (NAFMII 碳中和债, 2021): proceeds to projects with direct, quantified carbon
+    # reductions — every claimed item marked √√ (or mixed) and a CO2 figure.
+    carbon_neutral_ghg: tuple[str, ...] = ("direct_reduction", "mixed")
+    base_fit: float = 0.6
+    # Larger needs suit bonds better: +bonus when need ≥ factor × min_issue_size.
+    large_need_factor: float = 10.0
+    large_need_bonus: float = 0.2
+    medium_need_factor: float = 2.0
+    medium_need_bonus: float = 0.1
+    caution_penalty: float = 0.2
+
+
+class GreenBondParamsSchema(CommonParamsSchema):
+    bond_types = fields.List(fields.String(validate=validate.OneOf(BOND_TYPES)), load_default=list)
+    min_issue_size_cny = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    issuer_min_rating = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(RATINGS),
+                                      metadata={"description": "issuer rating the underwriter requires (checked "
+                                                               "by the underwriter; not in project data)"})
+    max_proceeds_share = fields.Float(load_default=None, allow_none=True,
+                                      validate=validate.Range(min=0, max=1, min_inclusive=False),
+                                      metadata={"description": "largest financing need / total investment"})
+    tenor_years = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=50))
+
+
+class GreenBondPlugin(InstrumentPlugin):
+    key = KEY
+    name_zh = "绿色债券"
+    name_en = "Green bonds"
+    description_zh = ("募集资金100%投向目录内绿色项目的债券（《中国绿色债券原则》2022），适合较大融资需求；"
+                      "企业债募集资金占项目总投资比例不超过80%。")
+    description_en = ("Bonds whose proceeds go 100% to catalogue green projects (China Green Bond Principles 2022); "
+                      "for larger financing needs; NDRC enterprise bonds fund at most 80% of project investment.")
+    params_schema = GreenBondParamsSchema
+    settings_class = GreenBondSettings
+
+    def assess(self, project: ProjectFacts) -> InstrumentFit:
+        s: GreenBondSettings = self.settings
+        vetoes = financing_vetoes(project, KEY, self.rules)
+        valid, invalid = level3_categories(project.categories)
+        if not valid:
+            vetoes.append(Reason("green bond proceeds must go to catalogue projects: no level-3 category claimed",
+                                 "绿色债券募集资金须投向目录内项目：未申报目录三级类别"))
+        if invalid:
+            vetoes.append(Reason(f"100% of proceeds must go to eligible green projects: {', '.join(invalid)} "
+                                 "is not a level-3 item of the 2025 catalogue",
+                                 f"募集资金须100%投向绿色项目：{'、'.join(invalid)} 不是2025年版目录三级条目"))
+        need = project.financing_need_cny
+        if need < s.min_issue_size_cny:
+            vetoes.append(Reason(f"financing need ¥{need:,.0f} is below ¥{s.min_issue_size_cny:,.0f}, the smallest "
+                                 "need a green bond issue suits; consider green credit",
+                                 f"融资需求 {need:,.0f} 元低于绿色债券适宜的最低规模 {s.min_issue_size_cny:,.0f} 元，"
+                                 "建议考虑绿色信贷"))
+        if vetoes:
+            return InstrumentFit(KEY, False, 0.0, tuple(vetoes))
+
+        reasons = [Reason(f"all proceeds to catalogue items: {', '.join(category_label(c) for c in valid)}",
+                          f"募集资金全部投向目录项目：{'、'.join(category_label(c) for c in valid)}")]
+        fit = s.base_fit
+        if need >= s.large_need_factor * s.min_issue_size_cny:
+            fit += s.large_need_bonus
+        elif need >= s.medium_need_factor * s.min_issue_size_cny:
+            fit += s.medium_need_bonus
+        share = self._share(project)
+        if share is not None and share > s.ndrc_max_proceeds_share:
+            fit *= s.over_share_fit_factor
+            capped = s.ndrc_max_proceeds_share * project.total_investment_cny
+            reasons.append(Reason(
+                f"financing need is {share:.0%} of the investment: NDRC enterprise green bonds fund at most "
+                f"{s.ndrc_max_proceeds_share:.0%} (¥{capped:,.0f}); use exchange/interbank green bonds or add credit",
+                f"融资需求占总投资 {share:.0%}：企业绿色债券募集资金最多占项目总投资 {s.ndrc_max_proceeds_share:.0%}"
+                f"（{capped:,.0f} 元）；可选择交易所/银行间绿色债券或搭配信贷"))
+        if self._carbon_neutral(project):
+            reasons.append(Reason("qualifies for a carbon-neutral bond (direct-reduction items with a quantified "
+                                  "CO2 reduction)", "符合碳中和债条件（直接减排类项目且减排量已量化）"))
+        caution = label_caution(project, self.rules)
+        if caution is not None:
+            reasons.append(caution)
+            fit -= s.caution_penalty
+        return InstrumentFit(KEY, True, min(1.0, max(0.05, fit)), tuple(reasons))
+
+    @staticmethod
+    def _share(project: ProjectFacts) -> float | None:
+        if project.total_investment_cny and project.total_investment_cny > 0:
+            return project.financing_need_cny / project.total_investment_cny
+        return None
+
+    def _carbon_neutral(self, project: ProjectFacts) -> bool:
+        valid, invalid = level3_categories(project.categories)
+        if not valid or invalid:
+            return False
+        cats = reference.catalogue()
+        if any(cats[c].ghg not in self.settings.carbon_neutral_ghg for c in valid):
+            return False
+        return (estimate_carbon(project, self.rules).co2_reduction_t or 0) > 0
+
+    # -- graph hooks ---------------------------------------------------------------------------------
+    def project_tags(self, project: ProjectFacts) -> Mapping[str, float]:
+        valid, invalid = level3_categories(project.categories)
+        tags: dict[str, float] = {}
+        if valid and not invalid:
+            tags[f"{KEY}:all_proceeds_green"] = 1.0
+        if self._carbon_neutral(project):
+            tags[f"{KEY}:carbon_neutral"] = 1.0
+        return tags
+
+    def product_tags(self, params: Mapping[str, Any]) -> Mapping[str, float]:
+        tags = {f"{KEY}:all_proceeds_green": 1.0}
+        if "carbon_neutral" in (params.get("bond_types") or []):
+            tags[f"{KEY}:carbon_neutral"] = 1.0
+        return tags
+
+    def product_requirements(self, params: Mapping[str, Any]) -> ProductRequirements:
+        """Carbon-neutral-only products require the ``carbon_neutral`` tag; ``min_issue_size_cny`` bounds
+        the financing need; ``max_proceeds_share`` (or an NDRC-only product: the NDRC 80%) bounds
+        financing need / total investment."""
+        types = list(params.get("bond_types") or [])
+        required = frozenset({f"{KEY}:carbon_neutral"}) if types == ["carbon_neutral"] else frozenset()
+        bounds: dict[str, tuple[float | None, float | None]] = {}
+        if params.get("min_issue_size_cny") is not None:
+            bounds["financing_need_cny"] = (params["min_issue_size_cny"], None)
+        share = params.get("max_proceeds_share")
+        if share is None and types and all(t == "ndrc_enterprise" for t in types):
+            share = self.settings.ndrc_max_proceeds_share
+        if share is not None:
+            bounds["financing_share_of_investment"] = (None, share)
+        return ProductRequirements(required, bounds)
+
+    def project_metrics(self, project: ProjectFacts) -> Mapping[str, float]:
+        metrics = {"financing_need_cny": float(project.financing_need_cny),
+                   "total_investment_cny": float(project.total_investment_cny)}
+        share = self._share(project)
+        if share is not None:
+            metrics["financing_share_of_investment"] = share
+        return metrics

@@ -1,0 +1,203 @@
+"""Green credit (绿色信贷): green loans for projects of the 2025 Green Finance Endorsed Project Catalogue.
+
+Eligibility: at least one valid level-3 catalogue item; no platform veto (EIA approval in construction
+or operation; new 两高 capacity). Variants a project may qualify for, besides a general green loan:
+
+* ``carbon_reduction_facility`` — PBoC carbon emission reduction facility (碳减排支持工具, 2021):
+  clean energy, energy saving and environmental protection, carbon-reduction technology (incl. 1.5.1
+  CCUS); needs a quantified annual CO2e reduction, which the bank has verified by a third party.
+* ``energy_efficiency`` — energy-efficiency credit (能效信贷指引, 银监发〔2015〕2号): industrial,
+  building and transport energy saving, EMC loans secured on future savings.
+* ``environmental_rights_pledge`` — loans pledged on environmental rights (JR/T 0228-2021 环境权益融资工具):
+  carbon allowances, CCER, pollutant rights, energy-use rights, water rights, green power certificates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from greenmatch.catalog import reference
+from greenmatch.catalog.assessment import estimate_carbon
+from greenmatch.catalog.rules_settings import SettingsBase
+from greenmatch.catalog.screening import category_label, covered, financing_vetoes, label_caution, level3_categories
+from greenmatch.facts import COLLATERAL, ProjectFacts
+from greenmatch.instruments import CommonParamsSchema, InstrumentFit, InstrumentPlugin, ProductRequirements, Reason
+
+KEY = "green_credit"
+VARIANTS = ("carbon_reduction_facility", "energy_efficiency", "environmental_rights_pledge", "general")
+ENVIRONMENTAL_RIGHTS = ("carbon_allowance", "ccer", "pollutant_rights", "energy_use_rights", "water_rights",
+                        "green_power_certificates")
+VARIANT_NAMES = {
+    "carbon_reduction_facility": ("碳减排支持工具", "carbon-reduction facility"),
+    "energy_efficiency": ("能效信贷", "energy-efficiency credit"),
+    "environmental_rights_pledge": ("环境权益质押贷款", "environmental-rights pledge loan"),
+    "general": ("绿色贷款", "general green loan"),
+}
+
+
+@dataclass(frozen=True)
+class GreenCreditSettings(SettingsBase):
+    # PBoC 碳减排支持工具 (announced 2021-11-08): clean energy, energy saving & environmental protection,
+    # carbon-reduction technology. Catalogue areas 4 (energy) and 1 (energy saving, 1.5 GHG control/CCUS).
+    carbon_facility_categories: tuple[str, ...] = ("1", "4")
+    # Only items whose catalogue GHG mark is √√ (direct reduction; "mixed" has √√ rows): the facility
+    # funds measurable reductions, not enabling manufacturing.
+    carbon_facility_ghg: tuple[str, ...] = ("direct_reduction", "mixed")
+    # ⚠ Facility terms as announced in 2021 (PBoC refinances 60% of principal at 1.75%); shown in reasons only.
+    carbon_facility_refinance_share: float = 0.6
+    carbon_facility_rate_pct: float = 1.75
+    # 能效信贷指引 (银监发〔2015〕2号) scope: industrial energy saving (1.3 retrofits, 1.4 key-sector
+    # transition), building energy saving (6.1.2 ultra-low-energy, 6.1.3 retrofits), transport (6.2.2 hub
+    # retrofits), data/communication facility retrofits (6.6.1, 6.6.3), EMC (7.2.2 合同能源管理).
+    energy_efficiency_categories: tuple[str, ...] = ("1.3", "1.4", "6.1.2", "6.1.3", "6.2.2", "6.6.1", "6.6.3",
+                                                     "7.2.2")
+    # JR/T 0228-2021 环境权益融资工具: the rights that may be pledged.
+    pledge_collateral: tuple[str, ...] = ENVIRONMENTAL_RIGHTS
+    # Fit (0..1) of an eligible project: base, plus per special variant, minus cautions.
+    base_fit: float = 0.6
+    variant_bonus: float = 0.1
+    preferred_bonus: float = 0.05
+    caution_penalty: float = 0.2
+
+
+class GreenCreditParamsSchema(CommonParamsSchema):
+    variants = fields.List(fields.String(validate=validate.OneOf(VARIANTS)), load_default=list,
+                           metadata={"description": "loan variants offered; empty = general green loan"})
+    accepted_collateral = fields.List(fields.String(validate=validate.OneOf(COLLATERAL)), load_default=list,
+                                      metadata={"description": "collateral the bank accepts; empty = not restricted"})
+    indicative_rate_pct = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, max=36),
+                                       metadata={"description": "indicative annual interest rate, %"})
+    max_tenor_years = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=30))
+
+    @validates_schema
+    def _pledge_needs_rights(self, data: dict[str, Any], **kwargs: Any) -> None:
+        accepted = data.get("accepted_collateral") or []
+        if ("environmental_rights_pledge" in (data.get("variants") or []) and accepted
+                and not set(accepted) & set(ENVIRONMENTAL_RIGHTS)):
+            raise ValidationError("an environmental-rights pledge loan must accept at least one environmental "
+                                  f"right ({', '.join(ENVIRONMENTAL_RIGHTS)})", "accepted_collateral")
+
+
+class GreenCreditPlugin(InstrumentPlugin):
+    key = KEY
+    name_zh = "绿色信贷"
+    name_en = "Green credit"
+    description_zh = ("面向《绿色金融支持项目目录（2025年版）》项目的绿色贷款，含碳减排支持工具、能效信贷、"
+                      "环境权益质押贷款（JR/T 0228-2021）等品种；环评缺失及“两高”新增产能不予支持。")
+    description_en = ("Green loans for projects of the 2025 Green Finance Endorsed Project Catalogue, incl. the PBoC "
+                      "carbon-reduction facility, energy-efficiency credit and environmental-rights pledge loans "
+                      "(JR/T 0228-2021); no EIA approval or new 两高 capacity: not eligible.")
+    params_schema = GreenCreditParamsSchema
+    settings_class = GreenCreditSettings
+
+    # -- variants ---------------------------------------------------------------------------------
+    def variants(self, project: ProjectFacts) -> dict[str, Reason]:
+        """The variants the project qualifies for, each with the reason; ``general`` when it has a
+        valid catalogue item. Platform vetoes are not considered here (see :meth:`assess`)."""
+        s: GreenCreditSettings = self.settings
+        valid, _ = level3_categories(project.categories)
+        out: dict[str, Reason] = {}
+        if not valid:
+            return out
+        out["general"] = Reason(f"catalogue project: {', '.join(category_label(c) for c in valid)}",
+                                f"目录内项目：{'、'.join(category_label(c) for c in valid)}")
+        facility = self._facility_categories(valid)
+        co2 = estimate_carbon(project, self.rules).co2_reduction_t or 0.0
+        if facility and co2 > 0:
+            out["carbon_reduction_facility"] = Reason(
+                f"carbon-reduction facility: {', '.join(facility)} with an annual CO2e reduction of {co2:,.1f} t; "
+                "the reduction must be verified by a third party before drawdown (the PBoC refinances "
+                f"{s.carbon_facility_refinance_share:.0%} at {s.carbon_facility_rate_pct}%)",
+                f"碳减排支持工具：{'、'.join(facility)}，年减排 {co2:,.1f} 吨CO2e；放款前须经第三方核实减排量"
+                f"（人民银行按本金 {s.carbon_facility_refinance_share:.0%}、"
+                f"利率 {s.carbon_facility_rate_pct}% 再贷款）")
+        ee = covered(valid, s.energy_efficiency_categories)
+        if ee:
+            tce = project.benefit("energy_saving_tce")
+            saving_en = f"; energy saved {tce:,.1f} tce/yr" if tce > 0 else "; quantify energy saved (tce) to size it"
+            saving_zh = f"；年节能 {tce:,.1f} 吨标准煤" if tce > 0 else "；请量化节能量（吨标准煤）以便核定额度"
+            out["energy_efficiency"] = Reason(f"energy-efficiency credit: {', '.join(ee)}{saving_en}",
+                                              f"能效信贷：{'、'.join(ee)}{saving_zh}")
+        rights = [c for c in project.collateral if c in s.pledge_collateral]
+        if rights:
+            out["environmental_rights_pledge"] = Reason(
+                f"environmental-rights pledge (JR/T 0228-2021): {', '.join(rights)} can be pledged",
+                f"环境权益质押（JR/T 0228-2021）：可质押 {'、'.join(rights)}")
+        return out
+
+    def _facility_categories(self, valid: list[str]) -> list[str]:
+        s: GreenCreditSettings = self.settings
+        cats = reference.catalogue()
+        return [c for c in covered(valid, s.carbon_facility_categories) if cats[c].ghg in s.carbon_facility_ghg]
+
+    # -- instrument level ----------------------------------------------------------------------------
+    def assess(self, project: ProjectFacts) -> InstrumentFit:
+        s: GreenCreditSettings = self.settings
+        vetoes = financing_vetoes(project, KEY, self.rules)
+        valid, invalid = level3_categories(project.categories)
+        if not valid:
+            vetoes.append(Reason("green credit needs at least one level-3 item of the 2025 catalogue; none claimed",
+                                 "绿色信贷须至少有一个2025年版目录三级条目，项目未申报"))
+        if vetoes:
+            return InstrumentFit(KEY, False, 0.0, tuple(vetoes))
+        variants = self.variants(project)
+        reasons = list(variants.values())
+        special = [v for v in variants if v != "general"]
+        fit = s.base_fit + s.variant_bonus * len(special)
+        if invalid:
+            reasons.append(Reason(f"{', '.join(invalid)} not in the 2025 catalogue: only the valid items count",
+                                  f"{'、'.join(invalid)} 不在2025年版目录中：仅有效条目计入"))
+        facility = self._facility_categories(valid)
+        if facility and "carbon_reduction_facility" not in variants:
+            reasons.append(Reason("carbon-reduction facility needs a quantified annual CO2e reduction (> 0 t)",
+                                  "碳减排支持工具须提供量化的年碳减排量（大于 0 吨）"))
+        caution = label_caution(project, self.rules)
+        if caution is not None:
+            reasons.append(caution)
+            fit -= s.caution_penalty
+        if KEY in project.preferred_instruments:
+            fit += s.preferred_bonus
+        return InstrumentFit(KEY, True, min(1.0, max(0.05, fit)), tuple(reasons))
+
+    # -- graph hooks ---------------------------------------------------------------------------------
+    def project_tags(self, project: ProjectFacts) -> Mapping[str, float]:
+        """``green_credit:variant:<v>`` for each qualifying variant; ``green_credit:collateral:<c>`` for
+        collateral held; ``green_credit:<v>:<c>`` (variant offered with that collateral; the pledge variant
+        only with environmental rights) so products restricting both can require them together."""
+        variants = self.variants(project)
+        tags: dict[str, float] = {f"{KEY}:variant:{v}": (0.5 if v == "general" else 1.0) for v in variants}
+        for c in project.collateral:
+            tags[f"{KEY}:collateral:{c}"] = 0.5
+            for v in variants:
+                if v != "environmental_rights_pledge" or c in self.settings.pledge_collateral:
+                    tags[f"{KEY}:{v}:{c}"] = 0.3
+        return tags
+
+    def product_tags(self, params: Mapping[str, Any]) -> Mapping[str, float]:
+        offered = list(params.get("variants") or ["general"])
+        tags = {f"{KEY}:variant:{v}": 1.0 for v in offered}
+        tags.update({f"{KEY}:collateral:{c}": 0.5 for c in params.get("accepted_collateral") or []})
+        return tags
+
+    def product_requirements(self, params: Mapping[str, Any]) -> ProductRequirements:
+        """A product offering only special variants requires a project qualifying for one of them;
+        with ``accepted_collateral`` the project must also hold one accepted collateral for that variant."""
+        offered = list(params.get("variants") or ["general"])
+        accepted = list(params.get("accepted_collateral") or [])
+        if accepted:
+            return ProductRequirements(frozenset(f"{KEY}:{v}:{c}" for v in offered for c in accepted))
+        if "general" in offered:
+            return ProductRequirements()
+        return ProductRequirements(frozenset(f"{KEY}:variant:{v}" for v in offered))
+
+    def project_metrics(self, project: ProjectFacts) -> Mapping[str, float]:
+        metrics = {"financing_need_cny": float(project.financing_need_cny),
+                   "energy_saving_tce": project.benefit("energy_saving_tce")}
+        co2 = estimate_carbon(project, self.rules).co2_reduction_t
+        if co2 is not None:
+            metrics["co2_reduction_t"] = co2
+        return metrics

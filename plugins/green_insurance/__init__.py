@@ -1,0 +1,191 @@
+"""Green insurance (绿色保险), following the NFRA guidance of 2024-04-20 (《关于推动绿色保险高质量发展的
+指导意见》, seeds/000). Each cover type applies to a project through its industry, its catalogue
+categories or a declared risk exposure; the project is eligible when at least one cover applies.
+
+Environmental pollution liability (para. 九) is offered to every 两高 plant and to heavy-metal,
+petrochemical, hazardous-chemical and hazardous-waste units: for new 两高 capacity it is the only cover
+(and the only instrument) offered. First-of-kind equipment cover (首台套) is bought by the equipment
+maker, so it attaches to equipment-making industries that declare the exposure, not to users.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import fields, validate
+
+from greenmatch.catalog.rules_settings import SettingsBase
+from greenmatch.catalog.screening import covered, industry_label, level3_categories, two_high
+from greenmatch.codes import normalize_industry_code
+from greenmatch.facts import ProjectFacts
+from greenmatch.instruments import CommonParamsSchema, InstrumentFit, InstrumentPlugin, ProductRequirements, Reason
+
+KEY = "green_insurance"
+COVER_TYPES = ("pollution_liability", "first_of_kind_equipment", "new_material_first_batch", "tech_rnd",
+               "building_performance", "climate_catastrophe", "carbon_sink", "nev")
+COVER_NAMES = {
+    "pollution_liability": ("环境污染责任保险", "environmental pollution liability"),
+    "first_of_kind_equipment": ("首台（套）重大技术装备保险", "first-of-kind major equipment cover"),
+    "new_material_first_batch": ("首批次新材料保险", "first-batch new material cover"),
+    "tech_rnd": ("绿色科技研发保险", "green technology R&D cover"),
+    "building_performance": ("绿色建筑性能保险", "green building performance cover"),
+    "climate_catastrophe": ("气候/巨灾/气象指数保险", "climate, catastrophe and weather-index cover"),
+    "carbon_sink": ("碳汇保险", "carbon sink cover"),
+    "nev": ("新能源汽车保险", "new-energy vehicle cover"),
+}
+
+
+@dataclass(frozen=True)
+class GreenInsuranceSettings(SettingsBase):
+    # 九: 涉重金属、石油化工、危险化学品、危险废物 high-risk units (GB/T 4754 prefixes; editors' mapping):
+    # 07 oil & gas extraction, 09 non-ferrous ore mining (heavy metals), 1910 leather tanning (chromium),
+    # 25 petroleum/coal processing, 26 chemicals, 27 pharmaceuticals, 28 chemical fibres, 32 non-ferrous
+    # smelting, 3360 electroplating/surface treatment, 3843 lead-acid batteries, 7724 hazardous waste.
+    # Every 两高 plant is added on top (domain.md: the guidance pushes high-risk units to carry it).
+    pollution_liability_industries: tuple[str, ...] = ("07", "09", "1910", "25", "26", "27", "28", "32", "3360",
+                                                       "3843", "7724")
+    pollution_liability_categories: tuple[str, ...] = ("2.5.2",)  # hazardous waste treatment and disposal
+    # 五 + MIIT/MOF 首台（套）重大技术装备保险补偿 (财建〔2015〕19号): the maker insures. Equipment-making
+    # divisions 33-40 (metal products, general/special equipment, vehicles, rail/ships/aircraft, electrical,
+    # electronics, instruments).
+    equipment_maker_divisions: tuple[str, ...] = ("33", "34", "35", "36", "37", "38", "39", "40")
+    # 首批次新材料保险补偿 (工信部联原〔2017〕222号): material-making divisions.
+    material_maker_divisions: tuple[str, ...] = ("26", "28", "29", "30", "31", "32")
+    # 五: green technology R&D, innovative SMEs, 专精特新 and little giants.
+    tech_certifications: tuple[str, ...] = ("specialized_sme", "little_giant", "high_tech")
+    tech_rnd_categories: tuple[str, ...] = ("7.5.1",)  # green technology R&D
+    # 十一: green building and ultra-low-energy building performance insurance.
+    building_categories: tuple[str, ...] = ("6.1.1", "6.1.2", "6.1.3", "6.1.4")
+    # 四, 六, 七: climate/catastrophe/weather-index cover for energy (wind, solar, hydro, ...) and agriculture.
+    climate_categories: tuple[str, ...] = ("4.2", "4.3.1", "4.3.3", "4.3.4", "4.3.7", "5.1")
+    # 七: forests, grassland, wetland, ocean carbon sinks; CCUS (前沿性固碳技术).
+    carbon_sink_categories: tuple[str, ...] = ("5.1.9", "5.1.13", "5.1.16", "5.2.3", "5.2.4", "5.2.6", "5.2.12",
+                                               "5.2.13", "1.5.1")
+    # 八, 十二: new-energy vehicles — manufacturing, charging, trade, purchase.
+    nev_categories: tuple[str, ...] = ("1.2.1", "6.2.3", "8.2.1", "9.1.1")
+    nev_industries: tuple[str, ...] = ("3612",)  # 新能源车整车制造
+    # Fit: the strongest cover (declared exposure or mandatory-like pollution liability 0.9, derived 0.7)
+    # plus a bonus per further cover.
+    declared_fit: float = 0.9
+    derived_fit: float = 0.7
+    extra_cover_bonus: float = 0.05
+
+
+class GreenInsuranceParamsSchema(CommonParamsSchema):
+    cover_types = fields.List(fields.String(validate=validate.OneOf(COVER_TYPES)), load_default=list,
+                              metadata={"description": "covers the product offers; the project must need one"})
+
+
+class GreenInsurancePlugin(InstrumentPlugin):
+    key = KEY
+    name_zh = "绿色保险"
+    name_en = "Green insurance"
+    description_zh = ("按金融监管总局《关于推动绿色保险高质量发展的指导意见》（2024）提供环境污染责任、"
+                      "首台（套）/首批次、绿色科技研发、绿色建筑性能、气候/巨灾/气象指数、碳汇、"
+                      "新能源汽车等保险保障。")
+    description_en = ("Cover per the NFRA green insurance guidance (2024): environmental pollution liability, "
+                      "first-of-kind equipment / first-batch materials, green tech R&D, green building performance, "
+                      "climate/catastrophe/weather index, carbon sink and new-energy vehicles.")
+    params_schema = GreenInsuranceParamsSchema
+    settings_class = GreenInsuranceSettings
+
+    def covers(self, project: ProjectFacts) -> dict[str, tuple[bool, Reason]]:
+        """Cover type -> (backed by a declared exposure or a mandatory-like duty, reason)."""
+        s: GreenInsuranceSettings = self.settings
+        industry = normalize_industry_code(project.industry_code or "") or ""
+        valid, _ = level3_categories(project.categories)
+        exposures = set(project.risk_exposures)
+        th = two_high(project, self.rules)
+        out: dict[str, tuple[bool, Reason]] = {}
+
+        def add(cover: str, strong: bool, en: str, zh: str) -> None:
+            name_zh, name_en = COVER_NAMES[cover]
+            out[cover] = (strong, Reason(f"{name_en}: {en}", f"{name_zh}：{zh}"))
+
+        # pollution liability
+        hits = covered(valid, s.pollution_liability_categories)
+        if th.flag:
+            add("pollution_liability", True, f"{industry_label(industry)} is a 两高 plant (high environmental risk)",
+                f"{industry_label(industry)} 属“两高”装置（环境高风险）")
+        elif any(industry.startswith(p) for p in s.pollution_liability_industries):
+            add("pollution_liability", True,
+                f"{industry_label(industry)} handles heavy metals, petrochemicals, hazardous chemicals or waste",
+                f"{industry_label(industry)} 涉重金属、石油化工、危险化学品或危险废物")
+        elif hits:
+            add("pollution_liability", True, f"hazardous waste activity ({', '.join(hits)})",
+                f"危险废物处理处置（{'、'.join(hits)}）")
+        elif "pollution_liability" in exposures:
+            add("pollution_liability", True, "pollution liability exposure declared", "企业申报存在环境污染责任风险")
+
+        if th.blocks_financing:
+            return out  # new 两高 capacity: pollution liability only
+
+        makers = industry[:2] in s.equipment_maker_divisions
+        if "first_of_kind_equipment" in exposures and makers:
+            add("first_of_kind_equipment", True, f"equipment maker ({industry_label(industry)}) with a first-of-kind "
+                "product", f"装备制造企业（{industry_label(industry)}）的首台（套）产品")
+        materials = industry[:2] in s.material_maker_divisions
+        if "new_material_first_batch" in exposures and materials:
+            add("new_material_first_batch", True, f"material maker ({industry_label(industry)}) with a first batch",
+                f"材料生产企业（{industry_label(industry)}）的首批次产品")
+        tech_certs = [c for c in project.certifications if c in s.tech_certifications]
+        rnd = covered(valid, s.tech_rnd_categories)
+        if "tech_rnd" in exposures or rnd or (tech_certs and valid):
+            why = ["R&D exposure declared"] if "tech_rnd" in exposures else []
+            why += [f"category {c}" for c in rnd] + tech_certs
+            add("tech_rnd", "tech_rnd" in exposures, ", ".join(why), "、".join(why))
+        for cover, prefixes in (("building_performance", s.building_categories),
+                                ("climate_catastrophe", s.climate_categories),
+                                ("carbon_sink", s.carbon_sink_categories)):
+            hits = covered(valid, prefixes)
+            if cover in exposures or hits:
+                declared = cover in exposures
+                what = ", ".join(hits) if hits else "exposure declared"
+                add(cover, declared, what, "、".join(hits) if hits else "企业申报该类风险")
+        nev = covered(valid, s.nev_categories)
+        if nev or any(industry.startswith(p) for p in s.nev_industries):
+            add("nev", False, ", ".join(nev) or industry_label(industry), "、".join(nev) or industry_label(industry))
+        return out
+
+    def assess(self, project: ProjectFacts) -> InstrumentFit:
+        s: GreenInsuranceSettings = self.settings
+        covers = self.covers(project)
+        reasons = [reason for _, reason in covers.values()]
+        exposures = set(project.risk_exposures)
+        if "first_of_kind_equipment" in exposures and "first_of_kind_equipment" not in covers:
+            reasons.append(Reason("first-of-kind equipment cover is bought by the equipment maker (MIIT 首台套 "
+                                  f"compensation); {industry_label(project.industry_code)} is not an equipment maker",
+                                  "首台（套）保险由装备制造企业投保（首台套保险补偿机制）；"
+                                  f"{industry_label(project.industry_code)} 不是装备制造企业"))
+        th = two_high(project, self.rules)
+        if th.blocks_financing:
+            reasons.append(Reason("new 两高 capacity: only pollution liability cover is offered",
+                                  "“两高”新增产能：仅提供环境污染责任保险"))
+        if not covers:
+            return InstrumentFit(KEY, False, 0.0, tuple(reasons) or (
+                Reason("no green insurance cover applies to this project's industry, categories or declared risks",
+                       "项目的行业、类别或申报风险均不对应绿色保险险种"),))
+        strong = any(flag for flag, _ in covers.values())
+        fit = (s.declared_fit if strong else s.derived_fit) + s.extra_cover_bonus * (len(covers) - 1)
+        return InstrumentFit(KEY, True, min(1.0, fit), tuple(reasons))
+
+    # -- graph hooks ---------------------------------------------------------------------------------
+    def project_tags(self, project: ProjectFacts) -> Mapping[str, float]:
+        """``green_insurance:cover:<type>`` for each applicable cover (1.0 declared/duty, 0.7 derived)."""
+        return {f"{KEY}:cover:{c}": (1.0 if strong else 0.7) for c, (strong, _) in self.covers(project).items()}
+
+    def product_tags(self, params: Mapping[str, Any]) -> Mapping[str, float]:
+        return {f"{KEY}:cover:{c}": 1.0 for c in params.get("cover_types") or []}
+
+    def product_requirements(self, params: Mapping[str, Any]) -> ProductRequirements:
+        """A product with ``cover_types`` requires a project needing one of them."""
+        return ProductRequirements(frozenset(f"{KEY}:cover:{c}" for c in params.get("cover_types") or []))
+
+    def project_metrics(self, project: ProjectFacts) -> Mapping[str, float]:
+        metrics = {"financing_need_cny": float(project.financing_need_cny),
+                   "total_investment_cny": float(project.total_investment_cny)}
+        if project.asset_value_cny is not None:
+            metrics["asset_value_cny"] = float(project.asset_value_cny)
+        return metrics

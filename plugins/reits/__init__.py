@@ -1,0 +1,195 @@
+"""Infrastructure REITs (基础设施领域不动产投资信托基金, NDRC/CSRC).
+
+Eligible asset classes are mapped to 2025 catalogue codes (``asset_classes`` setting). The asset must
+have operated at least 3 years with positive net operating cash flow; the distribution yield (annual
+net cash flow / asset value) must reach 3.8% for non-concession assets, or the IRR 5% for concession
+(特许经营) assets (发改投资〔2023〕236号); a first issue needs about ¥1bn of assets (⚠). Every failing
+condition is reported, not only the first. Platform vetoes: no EIA approval in construction/operation,
+new 两高 capacity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import fields, validate
+
+from greenmatch.catalog.rules_settings import SettingsBase
+from greenmatch.catalog.screening import covered, financing_vetoes, level3_categories
+from greenmatch.facts import ProjectFacts
+from greenmatch.instruments import CommonParamsSchema, InstrumentFit, InstrumentPlugin, ProductRequirements, Reason
+
+KEY = "reits"
+
+# Asset classes named in domain.md (NDRC infrastructure REITs scope, 发改投资〔2021〕958号 and
+# 发改投资〔2024〕1014号) mapped to 2025 catalogue prefixes (checked against green_catalogue.json).
+ASSET_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("clean_energy", ("4.2", "4.3.1", "4.3.4", "4.3.7")),  # wind, solar, biomass, hydro, nuclear, ...
+    ("energy_storage", ("4.3.2", "4.3.3")),  # new-type storage, pumped storage
+    ("water", ("2.3.5", "3.2.2", "6.4.3", "6.4.5", "6.4.7")),  # park wastewater, water reuse, supply, sewage
+    ("waste", ("2.5.1", "2.5.2", "3.2.3", "3.2.6", "6.4.8")),  # solid/hazardous waste, waste-to-resource
+    ("ecological", ("5.2",)),  # ecological protection and restoration
+    ("park_infrastructure", ("2.5.7", "3.2.8", "6.1.1", "6.1.2")),  # green park facilities and buildings
+    ("heating", ("4.2.9", "6.5.2", "6.5.3")),  # heat pumps, integrated supply, clean district heating
+    ("data_centres", ("6.6.2", "6.6.3")),  # green data centres
+)
+ASSET_CLASS_NAMES = {
+    "clean_energy": ("清洁能源", "clean energy"), "energy_storage": ("储能", "energy storage"),
+    "water": ("水务", "water"), "waste": ("固废处理", "waste"), "ecological": ("生态环保", "ecological"),
+    "park_infrastructure": ("园区基础设施", "park infrastructure"), "heating": ("供热", "heating"),
+    "data_centres": ("数据中心", "data centres"),
+}
+
+
+@dataclass(frozen=True)
+class ReitsSettings(SettingsBase):
+    asset_classes: tuple[tuple[str, tuple[str, ...]], ...] = ASSET_CLASSES
+    # Assets have operated for ≥ 3 years (发改投资〔2021〕958号, kept in 发改投资〔2024〕1014号).
+    min_operating_years: int = 3
+    # Non-concession assets: projected annual net cash flow distribution yield ≥ 3.8% (发改投资〔2023〕236号).
+    min_distribution_yield_pct: float = 3.8
+    # Concession (特许经营权) assets: IRR ≥ 5% (发改投资〔2023〕236号).
+    min_concession_irr_pct: float = 5.0
+    # ⚠ First issue: target asset valuation ≥ ¥1bn (发改投资〔2024〕1014号 "原则上不低于10亿元"; check).
+    min_asset_value_cny: float = 1_000_000_000.0
+    base_fit: float = 0.6
+    # +bonus per percentage point of yield (or IRR) above the minimum, up to max_headroom_bonus.
+    headroom_bonus_per_pct: float = 0.1
+    max_headroom_bonus: float = 0.3
+
+
+class ReitsParamsSchema(CommonParamsSchema):
+    asset_classes = fields.List(fields.String(validate=validate.OneOf([k for k, _ in ASSET_CLASSES])),
+                                load_default=list)
+    min_asset_value_cny = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    min_operating_years = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    min_distribution_yield_pct = fields.Float(load_default=None, allow_none=True,
+                                              validate=validate.Range(min=0, max=100))
+    allow_concession = fields.Boolean(load_default=True)
+
+
+class ReitsPlugin(InstrumentPlugin):
+    key = KEY
+    name_zh = "基础设施REITs"
+    name_en = "Infrastructure REITs"
+    description_zh = ("清洁能源、储能、水务、固废、生态环保、园区基础设施、供热、数据中心等资产的基础设施REITs："
+                      "运营满3年、经营性现金流为正、非特许经营类现金流分派率≥3.8%或特许经营类IRR≥5%、首发资产规模约10亿元以上。")
+    description_en = ("Infrastructure REITs for clean energy, storage, water, waste, ecological, park, heating and "
+                      "data-centre assets: operating ≥ 3 years, positive cash flow, distribution yield ≥ 3.8% "
+                      "(non-concession) or IRR ≥ 5% (concession), first issue about ¥1bn of assets or more.")
+    params_schema = ReitsParamsSchema
+    settings_class = ReitsSettings
+
+    def asset_classes(self, project: ProjectFacts) -> list[str]:
+        valid, _ = level3_categories(project.categories)
+        return [k for k, prefixes in self.settings.asset_classes if covered(valid, prefixes)]
+
+    @staticmethod
+    def distribution_yield_pct(project: ProjectFacts) -> float | None:
+        if project.annual_net_cash_flow_cny is None or not project.asset_value_cny or project.asset_value_cny <= 0:
+            return None
+        return project.annual_net_cash_flow_cny / project.asset_value_cny * 100
+
+    def assess(self, project: ProjectFacts, today: dt.date | None = None) -> InstrumentFit:
+        s: ReitsSettings = self.settings
+        vetoes = financing_vetoes(project, KEY, self.rules)
+        classes = self.asset_classes(project)
+        if not classes:
+            vetoes.append(Reason("no category maps to a REITs asset class (clean energy, storage, water, waste, "
+                                 "ecological, park infrastructure, heating, data centres)",
+                                 "项目类别不属于REITs资产类别（清洁能源、储能、水务、固废、生态环保、园区基础设施、供热、数据中心）"))
+        years = project.operating_years(today)
+        if project.stage != "operation":
+            vetoes.append(Reason(f"not yet operating: REITs need {s.min_operating_years} years of operation",
+                                 f"项目尚未运营：REITs要求运营满 {s.min_operating_years} 年"))
+        elif years is None:
+            vetoes.append(Reason("commissioning year unknown: REITs need "
+                                 f"{s.min_operating_years} years of operation",
+                                 f"投运年份未知：REITs要求运营满 {s.min_operating_years} 年"))
+        elif years < s.min_operating_years:
+            vetoes.append(Reason(f"operating {years} years; REITs need {s.min_operating_years}",
+                                 f"已运营 {years} 年；REITs要求运营满 {s.min_operating_years} 年"))
+        ncf = project.annual_net_cash_flow_cny
+        if ncf is None or ncf <= 0:
+            shown_en = "unknown" if ncf is None else f"¥{ncf:,.0f}"
+            shown_zh = "未知" if ncf is None else f"{ncf:,.0f} 元"
+            vetoes.append(Reason(f"annual net operating cash flow {shown_en}: REITs need a positive cash flow",
+                                 f"年经营性净现金流 {shown_zh}：REITs要求现金流为正"))
+        headroom = 0.0
+        yld = self.distribution_yield_pct(project)
+        if project.is_concession:
+            irr = project.expected_irr_pct
+            if irr is None:
+                vetoes.append(Reason(f"concession asset without an expected IRR: REITs need ≥ "
+                                     f"{s.min_concession_irr_pct}%",
+                                     f"特许经营类资产未提供预期内部收益率：要求不低于 {s.min_concession_irr_pct}%"))
+            elif irr < s.min_concession_irr_pct:
+                vetoes.append(Reason(f"IRR {irr:.1f}% below {s.min_concession_irr_pct}% (concession assets)",
+                                     f"内部收益率 {irr:.1f}% 低于特许经营类要求 {s.min_concession_irr_pct}%"))
+            else:
+                headroom = irr - s.min_concession_irr_pct
+        elif yld is None:
+            vetoes.append(Reason("distribution yield unknown: give the annual net cash flow and asset value "
+                                 f"(REITs need ≥ {s.min_distribution_yield_pct}%)",
+                                 "现金流分派率无法计算：请填报年净现金流和资产价值"
+                                 f"（要求不低于 {s.min_distribution_yield_pct}%）"))
+        elif yld < s.min_distribution_yield_pct:
+            vetoes.append(Reason(f"distribution yield {yld:.1f}% below {s.min_distribution_yield_pct}%",
+                                 f"现金流分派率 {yld:.1f}% 低于 {s.min_distribution_yield_pct}%"))
+        else:
+            headroom = yld - s.min_distribution_yield_pct
+        value = project.asset_value_cny
+        if value is None:
+            vetoes.append(Reason(f"asset value unknown: a first issue needs ¥{s.min_asset_value_cny:,.0f}",
+                                 f"资产价值未知：首发要求不低于 {s.min_asset_value_cny:,.0f} 元"))
+        elif value < s.min_asset_value_cny:
+            vetoes.append(Reason(f"asset value ¥{value:,.0f} below the ¥{s.min_asset_value_cny:,.0f} "
+                                 "a first issue needs",
+                                 f"资产价值 {value:,.0f} 元低于首发要求 {s.min_asset_value_cny:,.0f} 元"))
+        if vetoes:
+            return InstrumentFit(KEY, False, 0.0, tuple(vetoes))
+        names_en = ", ".join(ASSET_CLASS_NAMES.get(c, (c, c))[1] for c in classes)
+        names_zh = "、".join(ASSET_CLASS_NAMES.get(c, (c, c))[0] for c in classes)
+        ret_en = (f"IRR {project.expected_irr_pct:.1f}% ≥ {s.min_concession_irr_pct}%" if project.is_concession
+                  else f"distribution yield {yld:.1f}% ≥ {s.min_distribution_yield_pct}%")
+        ret_zh = (f"内部收益率 {project.expected_irr_pct:.1f}% ≥ {s.min_concession_irr_pct}%" if project.is_concession
+                  else f"现金流分派率 {yld:.1f}% ≥ {s.min_distribution_yield_pct}%")
+        reasons = (Reason(f"asset class: {names_en}; operating {years} years; {ret_en}; asset value ¥{value:,.0f}",
+                          f"资产类别：{names_zh}；已运营 {years} 年；{ret_zh}；资产价值 {value:,.0f} 元"),)
+        fit = s.base_fit + min(s.max_headroom_bonus, s.headroom_bonus_per_pct * headroom)
+        return InstrumentFit(KEY, True, min(1.0, fit), reasons)
+
+    # -- graph hooks ---------------------------------------------------------------------------------
+    def project_tags(self, project: ProjectFacts) -> Mapping[str, float]:
+        return {f"{KEY}:asset_class:{c}": 1.0 for c in self.asset_classes(project)}
+
+    def product_tags(self, params: Mapping[str, Any]) -> Mapping[str, float]:
+        return {f"{KEY}:asset_class:{c}": 1.0 for c in params.get("asset_classes") or []}
+
+    def product_requirements(self, params: Mapping[str, Any]) -> ProductRequirements:
+        required = frozenset(f"{KEY}:asset_class:{c}" for c in params.get("asset_classes") or [])
+        bounds: dict[str, tuple[float | None, float | None]] = {}
+        for param, metric in (("min_asset_value_cny", "asset_value_cny"), ("min_operating_years", "operating_years"),
+                              ("min_distribution_yield_pct", "distribution_yield_pct")):
+            if params.get(param) is not None:
+                bounds[metric] = (params[param], None)
+        if params.get("allow_concession") is False:
+            bounds["is_concession"] = (None, 0.0)
+        return ProductRequirements(required, bounds)
+
+    def project_metrics(self, project: ProjectFacts) -> Mapping[str, float]:
+        metrics: dict[str, float] = {"is_concession": 1.0 if project.is_concession else 0.0}
+        years = project.operating_years()
+        if years is not None:
+            metrics["operating_years"] = float(years)
+        for name in ("asset_value_cny", "annual_net_cash_flow_cny", "expected_irr_pct"):
+            value = getattr(project, name)
+            if value is not None:
+                metrics[name] = float(value)
+        yld = self.distribution_yield_pct(project)
+        if yld is not None:
+            metrics["distribution_yield_pct"] = yld
+        return metrics

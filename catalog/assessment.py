@@ -1,0 +1,672 @@
+"""Automated assessment of one project: categories, 两高, compliance, greenwashing signals, carbon
+estimate, green score and four-colour label, and one fit per installed instrument plugin.
+
+Pure logic over :class:`~greenmatch.facts.ProjectFacts` (no database, no Flask). Every threshold is a
+field of :class:`~greenmatch.catalog.rules_settings.RuleSettings`; the score formula is published as
+:data:`SCORE_FORMULA` / :func:`score_formula` and explained in ``docs/assessment.md``.
+
+Typical use in a view::
+
+    rules = RuleSettings.from_config(current_app.config)
+    result = assess(project.facts(), current_plugins(), settings=rules,
+                    category_sources={c: "confirmed" for c in project.confirmed_categories})
+    return result.as_dict(locale)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from greenmatch.codes import normalize_industry_code
+from greenmatch.facts import ProjectFacts
+from greenmatch.instruments import InstrumentFit, InstrumentPlugin, Reason
+
+from . import reference
+from .rules_settings import RuleSettings, rules_or_default
+from .screening import (
+    ComplianceResult,
+    TwoHighResult,
+    category_label,
+    compliance,
+    covered,
+    industry_label,
+    level3_categories,
+    two_high,
+)
+
+log = logging.getLogger(__name__)
+
+CATEGORY_SOURCES = ("declared", "suggested", "confirmed")
+LABELS = ("dark_green", "light_green", "yellow", "red")
+LABEL_NAMES = {"dark_green": ("深绿", "dark green"), "light_green": ("浅绿", "light green"),
+               "yellow": ("黄", "yellow"), "red": ("红", "red")}
+GREEN_CERTIFICATIONS = ("green_factory", "green_park", "green_supply_chain", "green_design_product",
+                        "zero_carbon_factory")
+
+Classifier = Callable[..., Sequence[Any]]
+
+
+class _Auto:
+    def __repr__(self) -> str:
+        return "AUTO"
+
+
+AUTO: Any = _Auto()  # default of ``assess(classifier=...)``: use greenmatch.catalog.classifier if importable
+
+
+# ------------------------------------------------------------------------------------------------
+# Categories
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CategoryView:
+    code: str
+    name_zh: str
+    name_en: str
+    source: str  # declared | suggested | confirmed
+    confidence: float
+    ghg: str | None = None  # direct_reduction | low_carbon_enabling | mixed | None
+    fits_industry: bool | None = None  # None: cannot be judged
+
+    def as_dict(self, locale: str | None = "zh") -> dict[str, Any]:
+        return {"code": self.code, "name_zh": self.name_zh, "name_en": self.name_en, "source": self.source,
+                "confidence": round(self.confidence, 4), "ghg": self.ghg, "fits_industry": self.fits_industry}
+
+
+def category_fits_industry(code: str, industry_code: str, settings: RuleSettings | None = None) -> bool | None:
+    """Whether a claimed level-3 item's activity fits the project's industry (GB/T 4754-2017).
+
+    The catalogue's codes describe the *activity*, not the firm (its note 3). An item fits when
+    (1) it is a retrofit/transition item (``transition_categories``: a 1.4.1 retrofit in a 3120 steel
+    plant is consistent), or (2) one of its activity codes is in a division whose work is hosted by a
+    plant of any industry (``hostable_activity_divisions``: construction and installation 47-50, e.g.
+    4861/4862 engineering, IT and technical services, environmental treatment), or (3) one of its
+    activity codes shares the project's division (first two digits). None when it cannot be judged:
+    unknown industry, unknown item, or an item whose catalogue row names no code.
+    """
+    settings = rules_or_default(settings)
+    cat = reference.catalogue().get(code)
+    industry = normalize_industry_code(industry_code or "")
+    if cat is None or cat.level != 3 or industry is None:
+        return None
+    if covered([code], settings.transition_categories):
+        return True
+    activities = [a for a in cat.activity_codes if a]
+    if not activities:
+        return None
+    return any(a[:2] in settings.hostable_activity_divisions or a[:2] == industry[:2] for a in activities)
+
+
+def _category_views(facts: ProjectFacts, settings: RuleSettings, sources: Mapping[str, str] | None,
+                    classifier: Classifier | None) -> list[CategoryView]:
+    sources = {code: str(source) for code, source in (sources or {}).items()}  # StrEnum values become str
+    bad = {c: s for c, s in sources.items() if s not in CATEGORY_SOURCES}
+    if bad:
+        raise ValueError(f"unknown category sources: {bad}; use one of {', '.join(CATEGORY_SOURCES)}")
+    cats = reference.catalogue()
+    views: list[CategoryView] = []
+    for code in dict.fromkeys(facts.categories):
+        source = sources.get(code, "declared")
+        cat = cats.get(code)
+        fits = category_fits_industry(code, facts.industry_code, settings)
+        if cat is None or cat.level != 3:
+            confidence = 0.0
+        elif source == "confirmed":
+            confidence = settings.confirmed_confidence
+        else:
+            confidence = settings.declared_mismatch_confidence if fits is False else settings.declared_confidence
+        views.append(CategoryView(code, cat.name_zh if cat else "", cat.name_en if cat else "", source,
+                                  confidence, cat.ghg if cat else None, fits))
+    taken = {v.code for v in views}
+    for s in _suggestions(facts, settings, classifier):
+        code = _attr(s, "code")
+        cat = cats.get(code)
+        if code in taken or cat is None or cat.level != 3:
+            continue
+        confidence = float(_attr(s, "confidence") or 0.0)
+        if confidence < settings.suggestion_min_confidence:
+            continue
+        taken.add(code)
+        views.append(CategoryView(code, cat.name_zh, cat.name_en, "suggested", confidence, cat.ghg,
+                                  category_fits_industry(code, facts.industry_code, settings)))
+    return views
+
+
+def _attr(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+
+
+def default_classifier() -> Classifier | None:
+    """``greenmatch.catalog.classifier.classify`` when that module is importable, else None."""
+    try:
+        from greenmatch.catalog.classifier import classify
+    except ImportError:
+        return None
+    return classify
+
+
+def _suggestions(facts: ProjectFacts, settings: RuleSettings, classifier: Classifier | None) -> Sequence[Any]:
+    if classifier is None or settings.suggestion_limit <= 0:
+        return ()
+    try:
+        return list(classifier(facts.name, facts.description, industry_code=facts.industry_code,
+                               limit=settings.suggestion_limit))[: settings.suggestion_limit]
+    except Exception:  # suggestions are an aid: a classifier failure must not break the assessment
+        log.exception("category classifier failed for project %s", facts.id)
+        return ()
+
+
+# ------------------------------------------------------------------------------------------------
+# Carbon estimate
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CarbonEstimate:
+    """Annual CO2 reduction. ``co2_reduction_t`` is the platform's estimate when the project gives
+    physical quantities (MWh generated, tce saved), else the enterprise's declared figure, else None."""
+
+    co2_reduction_t: float | None
+    estimated_t: float | None
+    declared_t: float | None
+    basis: str  # estimated | declared | none
+    method: Reason
+    grid_factor_t_per_mwh: float
+    coal_factor_t_per_tce: float
+    generation_mwh: float = 0.0
+    energy_saving_tce: float = 0.0
+
+    @property
+    def factors(self) -> dict[str, float]:
+        return {"grid_t_co2_per_mwh": self.grid_factor_t_per_mwh, "coal_t_co2_per_tce": self.coal_factor_t_per_tce}
+
+    def as_dict(self, locale: str | None = "zh") -> dict[str, Any]:
+        return {
+            "co2_reduction_t": self.co2_reduction_t,
+            "estimated_co2_reduction_t": self.estimated_t,
+            "declared_co2_reduction_t": self.declared_t,
+            "basis": self.basis,
+            "method": self.method.text(locale),
+            "factors": self.factors,
+        }
+
+
+def grid_factor(facts: ProjectFacts, settings: RuleSettings | None = None) -> tuple[float, str, str]:
+    """(tCO2/MWh, en label, zh label) for the project's region: a configured regional factor, else national."""
+    settings = rules_or_default(settings)
+    best: tuple[str, float] | None = None
+    for prefix, value in settings.grid_factor_by_region:
+        if (facts.region_code or "").startswith(prefix) and (best is None or len(prefix) > len(best[0])):
+            best = (prefix, value)
+    if best is not None:
+        return best[1], f"configured regional factor for {best[0]}", f"配置的地区因子（{best[0]}）"
+    return settings.grid_factor_t_per_mwh, settings.grid_factor_source, settings.grid_factor_source_zh
+
+
+def estimate_carbon(facts: ProjectFacts, settings: RuleSettings | None = None) -> CarbonEstimate:
+    """renewable_generation_mwh × grid factor + energy_saving_tce × coal factor, per year; the method
+    names every factor used. A declared ``co2_reduction_t`` is reported beside the estimate."""
+    settings = rules_or_default(settings)
+    mwh, tce = facts.benefit("renewable_generation_mwh"), facts.benefit("energy_saving_tce")
+    declared = facts.benefit("co2_reduction_t") or None
+    grid, grid_en, grid_zh = grid_factor(facts, settings)
+    coal = settings.coal_factor_t_per_tce
+    parts: list[float] = []
+    en: list[str] = []
+    zh: list[str] = []
+    if mwh > 0:
+        parts.append(mwh * grid)
+        en.append(f"renewable generation {mwh:,.2f} MWh × {grid} tCO2/MWh ({grid_en}) = {mwh * grid:,.2f} t")
+        zh.append(f"可再生能源发电量 {mwh:,.2f} MWh × {grid} tCO2/MWh（{grid_zh}）= {mwh * grid:,.2f} 吨")
+    if tce > 0:
+        parts.append(tce * coal)
+        en.append(f"energy saved {tce:,.2f} tce × {coal} tCO2/tce ({settings.coal_factor_source}) "
+                  f"= {tce * coal:,.2f} t")
+        zh.append(f"节能量 {tce:,.2f} 吨标准煤 × {coal} tCO2/tce（{settings.coal_factor_source_zh}）"
+                  f"= {tce * coal:,.2f} 吨")
+    estimated = sum(parts) if parts else None
+    if estimated is not None:
+        basis, value = "estimated", estimated
+        method_en = "platform estimate per year: " + "; ".join(en) + f"; total {estimated:,.2f} tCO2"
+        method_zh = "平台年度估算：" + "；".join(zh) + f"；合计 {estimated:,.2f} 吨CO2"
+        if declared is not None:
+            method_en += f". Declared by the enterprise: {declared:,.2f} tCO2 (not verified)"
+            method_zh += f"。企业申报：{declared:,.2f} 吨CO2（未经核实）"
+    elif declared is not None:
+        basis, value = "declared", declared
+        method_en = (f"declared by the enterprise: {declared:,.2f} tCO2 per year (not verified); no renewable "
+                     "generation or energy saving given, so the platform cannot estimate it")
+        method_zh = f"企业申报年减排 {declared:,.2f} 吨CO2（未经核实）；未填报可再生能源发电量或节能量，平台无法估算"
+    else:
+        basis, value = "none", None
+        method_en = "no quantified benefit: give renewable generation (MWh) or energy saved (tce) per year"
+        method_zh = "无量化效益：请填报年可再生能源发电量（MWh）或年节能量（吨标准煤）"
+    return CarbonEstimate(value, estimated, declared, basis, Reason(method_en, method_zh), grid, coal, mwh, tce)
+
+
+# ------------------------------------------------------------------------------------------------
+# Greenwashing signals: a registry of named rules, each silent on a clean project
+# ------------------------------------------------------------------------------------------------
+
+SignalRule = Callable[[ProjectFacts, RuleSettings], Reason | None]
+GREENWASHING_SIGNALS: dict[str, SignalRule] = {}
+
+
+def greenwashing_signal(code: str) -> Callable[[SignalRule], SignalRule]:
+    """Register a rule under ``code`` (the code the API reports)."""
+
+    def register(func: SignalRule) -> SignalRule:
+        GREENWASHING_SIGNALS[code] = func
+        return func
+
+    return register
+
+
+@dataclass(frozen=True)
+class Signal:
+    code: str
+    message: Reason
+
+    def as_dict(self, locale: str | None = "zh") -> dict[str, str]:
+        return {"code": self.code, "message": self.message.text(locale)}
+
+
+@greenwashing_signal("category_industry_mismatch")
+def category_industry_mismatch(facts: ProjectFacts, settings: RuleSettings) -> Reason | None:
+    """Claimed items whose activity codes do not fit the project's industry (see
+    :func:`category_fits_industry`), or codes that are not level-3 items of the 2025 catalogue."""
+    valid, invalid = level3_categories(facts.categories)
+    misfits = [c for c in valid if category_fits_industry(c, facts.industry_code, settings) is False]
+    if not misfits and not invalid:
+        return None
+    en, zh = [], []
+    if misfits:
+        acts = "; ".join(f"{c}: {', '.join(reference.catalogue()[c].activity_codes)}" for c in misfits)
+        en.append(f"categories {', '.join(category_label(c) for c in misfits)} describe activities "
+                  f"({acts}) that do not fit the project's industry {industry_label(facts.industry_code)}")
+        zh.append(f"类别 {'、'.join(category_label(c) for c in misfits)} 的活动代码（{acts}）"
+                  f"与项目所属行业 {industry_label(facts.industry_code)} 不符")
+    if invalid:
+        en.append(f"{', '.join(invalid)} not level-3 items of the 2025 catalogue")
+        zh.append(f"{'、'.join(invalid)} 不是2025年版目录的三级条目")
+    return Reason("; ".join(en), "；".join(zh))
+
+
+def co2_ceiling(categories: Iterable[str], settings: RuleSettings | None = None) -> float:
+    """The plausible annual tCO2 per ¥10k invested for these categories (most permissive applies)."""
+    settings = rules_or_default(settings)
+    ceilings = []
+    for code in categories:
+        best: tuple[str, float] | None = None
+        for prefix, value in settings.max_co2_t_per_10k_cny_by_category:
+            if covered([code], [prefix]) and (best is None or len(prefix) > len(best[0])):
+                best = (prefix, value)
+        ceilings.append(best[1] if best else settings.max_co2_t_per_10k_cny)
+    return max(ceilings) if ceilings else settings.max_co2_t_per_10k_cny
+
+
+@greenwashing_signal("implausible_benefit")
+def implausible_benefit(facts: ProjectFacts, settings: RuleSettings) -> Reason | None:
+    """Annual CO2 reduction (the larger of declared and estimated) per ¥10k of total investment above
+    the ceiling of the claimed categories (``max_co2_t_per_10k_cny``, ``..._by_category``)."""
+    investment = facts.total_investment_cny or 0
+    if investment <= 0:
+        return None
+    carbon = estimate_carbon(facts, settings)
+    co2 = max(carbon.declared_t or 0.0, carbon.estimated_t or 0.0)
+    if co2 <= 0:
+        return None
+    ratio = co2 / (investment / 10_000)
+    ceiling = co2_ceiling(level3_categories(facts.categories)[0], settings)
+    if ratio <= ceiling:
+        return None
+    return Reason(f"annual CO2 reduction {co2:,.0f} t on a total investment of ¥{investment:,.0f} is {ratio:,.1f} t "
+                  f"per ¥10k invested; more than {ceiling:g} t per ¥10k is implausible for these categories",
+                  f"年减排 {co2:,.0f} 吨CO2、总投资 {investment:,.0f} 元，即每万元投资年减排 {ratio:,.1f} 吨，"
+                  f"超过该类项目合理上限 {ceiling:g} 吨/万元")
+
+
+@greenwashing_signal("renewable_without_generation_category")
+def renewable_without_generation_category(facts: ProjectFacts, settings: RuleSettings) -> Reason | None:
+    """Renewable generation (MWh) claimed while no claimed category generates power or heat
+    (``generation_categories``: 4.2.x, 4.3.1/4.3.3/4.3.4/4.3.7, 3.2.4, 3.2.6, 6.1.5, 6.5.4)."""
+    mwh = facts.benefit("renewable_generation_mwh")
+    if mwh <= 0 or covered(facts.categories, settings.generation_categories):
+        return None
+    return Reason(f"renewable generation of {mwh:,.0f} MWh/yr claimed, but no generation category "
+                  f"({', '.join(settings.generation_categories)}) is claimed",
+                  f"申报年可再生能源发电量 {mwh:,.0f} MWh，但未申报任何发电类目录类别"
+                  f"（{'、'.join(settings.generation_categories)}）")
+
+
+@greenwashing_signal("whole_firm_on_small_project")
+def whole_firm_on_small_project(facts: ProjectFacts, settings: RuleSettings) -> Reason | None:
+    """A firm presented as green on the strength of one small sub-project.
+
+    The catalogue's codes describe the activity, not the firm. Fires when the project is small for the
+    firm — total investment below ``whole_firm_max_investment_share`` of the annual revenue (a revenue
+    that large is the firm's, not the sub-project's) — and the application leans on the firm: firm-level
+    certifications (green factory/park/supply chain, zero-carbon factory) or firm-wide wording in the
+    name or description ("全厂", "company-wide", ...). The reviewer should assess only the sub-project.
+    """
+    revenue, investment = facts.annual_revenue_cny or 0, facts.total_investment_cny or 0
+    if revenue <= 0 or investment <= 0:
+        return None
+    share = investment / revenue
+    if share >= settings.whole_firm_max_investment_share:
+        return None
+    certs = [c for c in facts.certifications if c in settings.firm_level_certifications]
+    text = f"{facts.name} {facts.description}".casefold()
+    terms = [t for t in settings.firm_wide_terms if t.casefold() in text]
+    if not certs and not terms:
+        return None
+    leaning_en = ", ".join([*certs, *(f'"{t}"' for t in terms)])
+    leaning_zh = "、".join([*certs, *(f"“{t}”" for t in terms)])
+    return Reason(f"total investment ¥{investment:,.0f} is only {share:.1%} of annual revenue ¥{revenue:,.0f}, "
+                  f"yet the application leans on the whole firm ({leaning_en}): the catalogue labels the activity, "
+                  "not the firm — only this sub-project can be assessed as green",
+                  f"项目总投资 {investment:,.0f} 元仅为年营业收入 {revenue:,.0f} 元的 {share:.1%}，"
+                  f"申报却以企业整体为依据（{leaning_zh}）：目录界定的是项目活动而非企业，仅该子项目可认定为绿色")
+
+
+@greenwashing_signal("financing_exceeds_investment")
+def financing_exceeds_investment(facts: ProjectFacts, settings: RuleSettings) -> Reason | None:
+    """Financing need greater than the project's total investment."""
+    need, investment = facts.financing_need_cny or 0, facts.total_investment_cny or 0
+    if need <= investment:
+        return None
+    return Reason(f"financing need ¥{need:,.0f} exceeds the total investment ¥{investment:,.0f}: "
+                  "the excess cannot go to the green project",
+                  f"融资需求 {need:,.0f} 元超过项目总投资 {investment:,.0f} 元：超出部分无法用于该绿色项目")
+
+
+def greenwashing_signals(facts: ProjectFacts, settings: RuleSettings | None = None) -> list[Signal]:
+    """Every registered rule that fires, in registry order."""
+    settings = rules_or_default(settings)
+    out = []
+    for code, rule in GREENWASHING_SIGNALS.items():
+        message = rule(facts, settings)
+        if message is not None:
+            out.append(Signal(code, message))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Green score and four-colour label
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreItem:
+    key: str
+    points: float
+    max_points: float
+    reason: Reason
+
+    def as_dict(self, locale: str | None = "zh") -> dict[str, Any]:
+        return {"key": self.key, "points": self.points, "max_points": self.max_points,
+                "reason": self.reason.text(locale)}
+
+
+def score_formula(settings: RuleSettings | None = None) -> dict[str, Any]:
+    """The score formula with the configured numbers, for the API and pages (docs/assessment.md)."""
+    s = rules_or_default(settings)
+    return {
+        "components": [
+            {"key": "category", "max_points": s.score_category_direct_reduction,
+             "en": f"strongest claimed 2025 level-3 item: √√ direct reduction {s.score_category_direct_reduction:g}, "
+                   f"mixed √√/√ {s.score_category_mixed:g}, √ low-carbon enabling {s.score_category_enabling:g}, "
+                   f"unmarked green item {s.score_category_unmarked:g}, none 0",
+             "zh": f"所申报最强的2025年版三级条目：√√直接减排 {s.score_category_direct_reduction:g}，√√/√混合 "
+                   f"{s.score_category_mixed:g}，√低碳赋能 {s.score_category_enabling:g}，无标记的绿色条目 "
+                   f"{s.score_category_unmarked:g}，无 0"},
+            {"key": "verification", "max_points": s.score_verification_confirmed,
+             "en": f"categories confirmed by the industry bureau: all {s.score_verification_confirmed:g}, some "
+                   f"{s.score_verification_partly:g}, declared only {s.score_verification_declared:g}",
+             "zh": f"工信部门确认类别：全部确认 {s.score_verification_confirmed:g}，"
+                   f"部分 {s.score_verification_partly:g}，仅企业申报 {s.score_verification_declared:g}"},
+            {"key": "benefits", "max_points": s.score_benefit_quantified + s.score_carbon_physical,
+             "en": f"annual benefits quantified {s.score_benefit_quantified:g}; CO2 estimable from MWh/tce "
+                   f"{s.score_carbon_physical:g} (declared CO2 only {s.score_carbon_declared_only:g})",
+             "zh": f"量化年度效益 {s.score_benefit_quantified:g}；可由发电量/节能量估算减排 {s.score_carbon_physical:g}"
+                   f"（仅申报减排量 {s.score_carbon_declared_only:g}）"},
+            {"key": "certifications", "max_points": s.score_certification_max,
+             "en": f"green manufacturing certifications, {s.score_certification_each:g} each, at most "
+                   f"{s.score_certification_max:g}",
+             "zh": f"绿色制造体系认定，每项 {s.score_certification_each:g}，最多 {s.score_certification_max:g}"},
+            {"key": "compliance", "max_points": s.score_eia + s.score_permit + s.score_clean_record,
+             "en": f"EIA approval {s.score_eia:g} (planning stage {s.score_eia_not_due:g}); pollutant permit "
+                   f"{s.score_permit:g} (before operation {s.score_permit_not_due:g}); no environmental penalty "
+                   f"in 3 years {s.score_clean_record:g}",
+             "zh": f"环评批复 {s.score_eia:g}（规划阶段 {s.score_eia_not_due:g}）；排污许可 {s.score_permit:g}"
+                   f"（投运前 {s.score_permit_not_due:g}）；近三年无环境处罚 {s.score_clean_record:g}"},
+        ],
+        "penalties": [{"key": "greenwashing_signal", "points": -s.score_signal_penalty,
+                       "en": "per greenwashing signal", "zh": "每个漂绿风险信号"}],
+        "caps": [
+            {"when": "two_high_new_capacity", "label": "red", "max_score": s.label_yellow_min - 1,
+             "en": "两高 sector without retrofit categories", "zh": "“两高”行业且非改造类项目"},
+            {"when": "major_env_penalty", "label": "red", "max_score": s.label_yellow_min - 1,
+             "en": "major environmental penalty in 3 years", "zh": "近三年重大环境处罚"},
+            {"when": "no_catalogue_category", "label": "yellow", "max_score": s.label_light_green_min - 1,
+             "en": "no valid level-3 catalogue item", "zh": "无有效的目录三级条目"},
+            {"when": "greenwashing_signal", "label": "light_green", "max_score": s.label_dark_green_min - 1,
+             "en": "any greenwashing signal open", "zh": "存在漂绿风险信号"},
+        ],
+        "labels": {"dark_green": s.label_dark_green_min, "light_green": s.label_light_green_min,
+                   "yellow": s.label_yellow_min, "red": 0},
+        "text_en": "score = category + verification + benefits + certifications + compliance − "
+                   f"{s.score_signal_penalty:g} × signals, clamped to 0..100 and capped by the rules above; "
+                   "label: dark green ≥ "
+                   f"{s.label_dark_green_min:g}, light green ≥ {s.label_light_green_min:g}, yellow ≥ "
+                   f"{s.label_yellow_min:g}, else red",
+        "text_zh": f"得分 = 目录类别 + 核实 + 效益 + 认定 + 合规 − {s.score_signal_penalty:g} × 漂绿信号数，"
+                   "限定在 0–100 并按上列规则封顶；"
+                   f"标识：≥{s.label_dark_green_min:g} 深绿，≥{s.label_light_green_min:g} 浅绿，"
+                   f"≥{s.label_yellow_min:g} 黄，其余红",
+    }
+
+
+SCORE_FORMULA: dict[str, Any] = score_formula()
+
+
+def _score(facts: ProjectFacts, views: Sequence[CategoryView], signals: Sequence[Signal], carbon: CarbonEstimate,
+           th: TwoHighResult, comp: ComplianceResult, s: RuleSettings) -> tuple[int, list[ScoreItem], str, Reason]:
+    items: list[ScoreItem] = []
+    claimed = [v for v in views if v.source != "suggested" and reference.is_category(v.code, level=3)]
+
+    # category strength
+    points_by_ghg = {"direct_reduction": s.score_category_direct_reduction, "mixed": s.score_category_mixed,
+                     "low_carbon_enabling": s.score_category_enabling}
+    best = max(claimed, key=lambda v: points_by_ghg.get(v.ghg or "", s.score_category_unmarked), default=None)
+    if best is None:
+        items.append(ScoreItem("category", 0, s.score_category_direct_reduction,
+                               Reason("no valid 2025 level-3 category", "无有效的2025年版目录三级类别")))
+    else:
+        pts = points_by_ghg.get(best.ghg or "", s.score_category_unmarked)
+        mark = {"direct_reduction": "√√", "mixed": "√√/√", "low_carbon_enabling": "√"}.get(best.ghg or "", "—")
+        items.append(ScoreItem("category", pts, s.score_category_direct_reduction,
+                               Reason(f"{category_label(best.code)} (GHG mark {mark})",
+                                      f"{category_label(best.code)}（减排标记 {mark}）")))
+
+    # verification
+    confirmed = [v for v in claimed if v.source == "confirmed"]
+    if claimed and len(confirmed) == len(claimed):
+        pts, en, zh = s.score_verification_confirmed, "all categories confirmed by the bureau", "类别均经工信部门确认"
+    elif confirmed:
+        pts, en, zh = s.score_verification_partly, "some categories confirmed by the bureau", "部分类别经工信部门确认"
+    elif claimed:
+        pts, en, zh = s.score_verification_declared, "categories declared, not yet confirmed", "企业申报类别，尚未确认"
+    else:
+        pts, en, zh = 0.0, "nothing to verify", "无可核实类别"
+    items.append(ScoreItem("verification", pts, s.score_verification_confirmed, Reason(en, zh)))
+
+    # benefits
+    quantified = [k for k, v in (facts.benefits or {}).items() if (v or 0) > 0]
+    pts = s.score_benefit_quantified if quantified else 0.0
+    if carbon.basis == "estimated":
+        pts += s.score_carbon_physical
+    elif carbon.basis == "declared":
+        pts += s.score_carbon_declared_only
+    basis_zh = {"estimated": "平台估算", "declared": "企业申报", "none": "无"}[carbon.basis]
+    items.append(ScoreItem(
+        "benefits", pts, s.score_benefit_quantified + s.score_carbon_physical,
+        Reason(f"quantified: {', '.join(quantified) or 'none'}; carbon basis: {carbon.basis}",
+               f"量化效益：{'、'.join(quantified) or '无'}；减排依据：{basis_zh}")))
+
+    # certifications
+    certs = [c for c in GREEN_CERTIFICATIONS if c in facts.certifications]
+    pts = min(s.score_certification_max, s.score_certification_each * len(certs))
+    items.append(ScoreItem("certifications", pts, s.score_certification_max,
+                           Reason(f"certifications: {', '.join(certs) or 'none'}",
+                                  f"认定：{'、'.join(certs) or '无'}")))
+
+    # compliance
+    record = facts.compliance or {}
+    en, zh = [], []
+    pts = 0.0
+    if record.get("eia_approved"):
+        pts += s.score_eia
+        en.append("EIA approved")
+        zh.append("已取得环评批复")
+    elif facts.stage not in s.eia_required_stages:
+        pts += s.score_eia_not_due
+        en.append("EIA not yet due")
+        zh.append("尚未到环评阶段")
+    else:
+        en.append("EIA approval missing")
+        zh.append("缺少环评批复")
+    if record.get("pollutant_permit"):
+        pts += s.score_permit
+        en.append("pollutant permit held")
+        zh.append("持有排污许可")
+    elif facts.stage != "operation":
+        pts += s.score_permit_not_due
+        en.append("pollutant permit not yet due")
+        zh.append("尚未投运，排污许可未到期限")
+    else:
+        en.append("no pollutant permit recorded")
+        zh.append("未记录排污许可")
+    penalties = int(record.get("env_penalties_3y") or 0)
+    if penalties == 0 and not comp.label_vetoed:
+        pts += s.score_clean_record
+        en.append("no environmental penalty in 3 years")
+        zh.append("近三年无环境处罚")
+    elif penalties == 0:  # only the major-penalty answer is given
+        en.append("major environmental penalty in 3 years")
+        zh.append("近三年有重大环境处罚")
+    else:
+        en.append(f"{penalties} environmental penalt{'y' if penalties == 1 else 'ies'} in 3 years")
+        zh.append(f"近三年环境处罚 {penalties} 次")
+    items.append(ScoreItem("compliance", pts, s.score_eia + s.score_permit + s.score_clean_record,
+                           Reason("; ".join(en), "；".join(zh))))
+
+    if signals:
+        items.append(ScoreItem("greenwashing_signals", -s.score_signal_penalty * len(signals), 0,
+                               Reason(f"{len(signals)} greenwashing signal(s): {', '.join(x.code for x in signals)}",
+                                      f"{len(signals)} 个漂绿风险信号：{'、'.join(x.code for x in signals)}")))
+
+    raw = max(0.0, min(100.0, sum(i.points for i in items)))
+    caps: list[tuple[float, Reason]] = []
+    if th.blocks_financing and th.reason is not None:
+        caps.append((s.label_yellow_min - 1, th.reason))
+    if comp.label_vetoed:
+        caps.append((s.label_yellow_min - 1, next(v.reason for v in comp.vetoes if v.label)))
+    if not claimed:
+        caps.append((s.label_light_green_min - 1, Reason("no valid catalogue category: at most yellow",
+                                                         "无有效目录类别：最高为黄色")))
+    if signals:
+        caps.append((s.label_dark_green_min - 1, Reason("open greenwashing signals: dark green withheld",
+                                                        "存在漂绿风险信号：不评为深绿")))
+    score, binding = raw, None
+    if caps:
+        cap, why = min(caps, key=lambda c: c[0])
+        if raw > cap or cap < s.label_yellow_min:  # a red rule explains the label even when the score is low
+            score, binding = min(raw, cap), why
+    score_int = round(score)
+    if score_int >= s.label_dark_green_min:
+        label = "dark_green"
+    elif score_int >= s.label_light_green_min:
+        label = "light_green"
+    elif score_int >= s.label_yellow_min:
+        label = "yellow"
+    else:
+        label = "red"
+    zh_name, en_name = LABEL_NAMES[label]
+    label_reason = Reason(f"score {score_int} → {en_name}" + (f" ({binding.en})" if binding else ""),
+                          f"得分 {score_int} → {zh_name}" + (f"（{binding.zh}）" if binding else ""))
+    return score_int, items, label, label_reason
+
+
+# ------------------------------------------------------------------------------------------------
+# The assessment
+# ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Assessment:
+    categories: tuple[CategoryView, ...]
+    two_high: TwoHighResult
+    compliance: ComplianceResult
+    greenwashing_signals: tuple[Signal, ...]
+    carbon: CarbonEstimate
+    green_score: int
+    label: str
+    label_reason: Reason
+    score_breakdown: tuple[ScoreItem, ...]
+    instruments: tuple[InstrumentFit, ...] = field(default_factory=tuple)
+
+    def instrument(self, key: str) -> InstrumentFit | None:
+        return next((f for f in self.instruments if f.instrument == key), None)
+
+    def as_dict(self, locale: str | None = "zh") -> dict[str, Any]:
+        """The ``GET /projects/{id}/assessment`` body (api.md), plus explanatory extras."""
+        return {
+            "categories": [c.as_dict(locale) for c in self.categories],
+            "two_high": self.two_high.as_dict(locale),
+            "compliance": self.compliance.as_dict(locale),
+            "greenwashing_signals": [s.as_dict(locale) for s in self.greenwashing_signals],
+            "carbon": self.carbon.as_dict(locale),
+            "green_score": self.green_score,
+            "label": self.label,
+            "label_reason": self.label_reason.text(locale),
+            "score_breakdown": [i.as_dict(locale) for i in self.score_breakdown],
+            "instruments": [f.as_dict(locale) for f in self.instruments],
+        }
+
+
+def _instrument_fit(plugin: InstrumentPlugin, facts: ProjectFacts, key: str) -> InstrumentFit:
+    try:
+        return plugin.assess(facts)
+    except Exception as exc:  # one broken plugin must not hide the others
+        log.exception("instrument plugin %s failed to assess project %s", key, facts.id)
+        return InstrumentFit(key, False, 0.0, (Reason(f"assessment unavailable: plugin error ({type(exc).__name__})",
+                                                      f"暂无法评估：插件错误（{type(exc).__name__}）"),))
+
+
+def assess(facts: ProjectFacts, plugins: Mapping[str, InstrumentPlugin] | None = None,
+           settings: RuleSettings | None = None, category_sources: Mapping[str, str] | None = None,
+           classifier: Classifier | None = AUTO) -> Assessment:
+    """Assess one project.
+
+    ``plugins``: installed instrument plugins by key (None: no instrument fits). ``settings``: rule
+    settings (None: defaults). ``category_sources``: source per code of ``facts.categories``
+    (``"declared"`` or ``"confirmed"``; missing codes count as declared). ``classifier``: called as
+    ``classifier(name, description, industry_code=..., limit=...)`` for suggested categories; the
+    default uses ``greenmatch.catalog.classifier.classify`` when importable; None disables suggestions.
+    """
+    settings = rules_or_default(settings)
+    if classifier is AUTO:
+        classifier = default_classifier()
+    views = _category_views(facts, settings, category_sources, classifier)
+    th = two_high(facts, settings)
+    comp = compliance(facts, settings)
+    signals = greenwashing_signals(facts, settings)
+    carbon = estimate_carbon(facts, settings)
+    score, items, label, label_reason = _score(facts, views, signals, carbon, th, comp, settings)
+    fits = tuple(_instrument_fit(p, facts, k) for k, p in (plugins or {}).items())
+    return Assessment(tuple(views), th, comp, tuple(signals), carbon, score, label, label_reason, tuple(items), fits)

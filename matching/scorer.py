@@ -1,0 +1,681 @@
+"""Bulk scoring on ``scipy.sparse``: hard rules first, then meta-path proximity and fit.
+
+Score of a project *p* and a product *q* that passes the hard rules::
+
+    score(p, q) = round( sum_c  w_c * prox_c(p, q)                      (c in settings.PATH_COMPONENTS)
+                       + w_amount * amount_fit(need_p, min_q, max_q)
+                       + w_plugin * plugin_q.assess(p).fit
+                       + w_policy * policy(p),  settings.score_decimals )
+
+* ``prox_c`` is the meta-path proximity of :mod:`greenmatch.matching.graph`: the sum over
+  meeting nodes *n* of ``H_p[c, n] * H_q[c, n]``, where the half-path weights *H* are products of
+  edge weights (a random walk out of the project over row-normalised edges, hierarchy hops
+  decayed; the product side normalised the same way). The scorer holds ``w_c * H_p`` of all
+  projects as rows of a CSR matrix ``X`` (columns: (meta-path, meeting node)) and ``H_q`` of all
+  products as a dense ``Y`` restricted to the columns some product reaches, so one chunk of
+  projects is scored by one sparse x dense product ``X_chunk @ Y.T``. Each ``prox_c`` lies in [0, 1].
+* ``amount_fit``: where the financing need lies in the product's amount range on a log scale,
+  ``x = (ln need - ln min) / (ln max - ln min)`` clipped to [0, 1]; the fit is 1 at the geometric
+  centre and ``amount_edge_fit`` at either edge: ``1 - (1 - amount_edge_fit) * |2x - 1|``. A range
+  open on one side is closed ``amount_open_decades`` decades beyond its bound; no bound at all
+  gives ``amount_unbounded_fit``.
+* ``plugin fit``: the instrument plugin's ``assess(project).fit`` (computed once per project and
+  plugin), clipped to [0, 1].
+* ``policy(p) = min(1, sum of policy_certifications weights the project holds +
+  policy_region_bonus if its region code starts with one of policy_region_prefixes)``.
+
+Weights are normalised to sum 1, so the score lies in [0, 1]. Rounding makes ties exact, so the
+ranking (score desc, then product id asc / project id asc) is reproducible and equal to the
+per-pair baseline's.
+
+Hard rules (the mask), evaluated on whole chunks with exactly the semantics of
+:meth:`greenmatch.instruments.InstrumentPlugin.check`: the instrument's ``assess(project).eligible``,
+:func:`~greenmatch.instruments.common_params_check` (amount bounds, region prefix coverage,
+category prefix coverage at any level, stages) and the product's ``product_requirements``
+(``required_tags_any`` against that plugin's ``project_tags``, numeric ``bounds`` against its
+``project_metrics``; a missing metric fails). Code coverage is decided by the same
+``region_covers`` / ``category_covers`` functions, once per distinct code, then broadcast.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from greenmatch.codes import region_prefix
+from greenmatch.facts import ProductFacts, ProjectFacts
+from greenmatch.instruments import InstrumentFit, InstrumentPlugin
+
+from .graph import (
+    META_PATHS,
+    ProductLinks,
+    ProjectLinks,
+    Taxonomy,
+    product_half_paths,
+    product_links,
+    project_half_paths,
+    project_links,
+)
+from .settings import PATH_COMPONENTS, MatchSettings
+
+EXCLUDED = -1.0  # score of a pair the hard rules exclude (real scores are >= 0)
+COMPONENT_INDEX = {name: i for i, name in enumerate(PATH_COMPONENTS)}
+assert tuple(META_PATHS) == PATH_COMPONENTS
+
+
+class Vocabulary:
+    """Append-only key -> column id map shared by the project and product sides (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._ids: dict[Any, int] = {}
+        self.keys: list[Any] = []
+        self._lock = threading.Lock()
+
+    def add(self, key: Any) -> int:
+        found = self._ids.get(key)
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._ids.get(key)
+            if found is None:
+                found = len(self.keys)
+                self.keys.append(key)
+                self._ids[key] = found
+        return found
+
+    def get(self, key: Any) -> int | None:
+        return self._ids.get(key)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scalar reference formulas (the baseline uses these; the bulk code vectorises the same)
+# ---------------------------------------------------------------------------------------------
+def amount_bounds(params: Mapping[str, Any], settings: MatchSettings) -> tuple[float, float] | None:
+    """(ln lower, ln upper) of the range the amount fit measures against; None: no bound at all."""
+    lo, hi = params.get("min_amount_cny"), params.get("max_amount_cny")
+    lo = float(lo) if lo is not None and lo > 0 else None
+    hi = float(hi) if hi is not None and hi > 0 else None
+    if lo is None and hi is None:
+        return None
+    open_span = settings.amount_open_decades * math.log(10.0)
+    if lo is None:
+        return math.log(hi) - open_span, math.log(hi)
+    if hi is None:
+        return math.log(lo), math.log(lo) + open_span
+    return math.log(lo), math.log(hi)
+
+
+def amount_fit(need: float, params: Mapping[str, Any], settings: MatchSettings) -> float:
+    bounds = amount_bounds(params, settings)
+    if bounds is None:
+        return settings.amount_unbounded_fit
+    ln_lo, ln_hi = bounds
+    span = ln_hi - ln_lo
+    if span <= 0:
+        return 1.0
+    ln_need = math.log(need) if need > 0 else -math.inf
+    x = min(1.0, max(0.0, (ln_need - ln_lo) / span))
+    return 1.0 - (1.0 - settings.amount_edge_fit) * abs(2.0 * x - 1.0)
+
+
+def policy_items(project: ProjectFacts, settings: MatchSettings) -> list[tuple[str, float]]:
+    """The policy priorities a project earns: ("certification:<name>" | "region:<prefix>", weight)."""
+    items = [(f"certification:{c}", settings.policy_certifications[c])
+             for c in dict.fromkeys(project.certifications) if settings.policy_certifications.get(c, 0) > 0]
+    for prefix in settings.policy_region_prefixes:
+        if project.region_code.startswith(prefix) and settings.policy_region_bonus > 0:
+            items.append((f"region:{prefix}", settings.policy_region_bonus))
+            break
+    return items
+
+
+def policy_score(project: ProjectFacts, settings: MatchSettings) -> float:
+    return min(1.0, sum(w for _, w in policy_items(project, settings)))
+
+
+def round_score(value: Any, settings: MatchSettings) -> Any:
+    return np.round(value, settings.score_decimals)
+
+
+# ---------------------------------------------------------------------------------------------
+# The project side
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class ProjectBlock:
+    """Everything the scorer needs about a set of projects, computed once (plugins included)."""
+
+    facts: list[ProjectFacts]
+    links: list[ProjectLinks]
+    ids: np.ndarray  # int64 (n,)
+    X: sp.csr_matrix | None  # (n, features) w_c * project half-path weights, global feature columns
+    PT: sp.csr_matrix | None  # (n, plugin tags) 1 where plugin k's project_tags has the tag
+    eligible: np.ndarray  # (n, K) bool, plugin k's assess(project).eligible
+    fit: np.ndarray  # (n, K) float64, assess().fit clipped to [0, 1]
+    fits: list[list[InstrumentFit | None]]  # [project][plugin], None where not eligible
+    need: np.ndarray  # (n,) float64
+    log_need: np.ndarray  # (n,) float64, -inf when need <= 0
+    policy: np.ndarray  # (n,) float64
+    plugins: list[InstrumentPlugin]
+    _metrics: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
+    _metric_dicts: dict[int, list[Mapping[str, float]]] = field(default_factory=dict, repr=False)
+    _codes: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.facts)
+
+    def distinct(self, attr: str) -> tuple[list[str], np.ndarray]:
+        """(distinct values, inverse index) of a per-project code (``region_code``, ``stage``)."""
+        found = self._codes.get(attr)
+        if found is None:
+            seen: dict[str, int] = {}
+            inverse = np.fromiter((seen.setdefault(getattr(f, attr), len(seen)) for f in self.facts), np.int64,
+                                  len(self.facts))
+            found = self._codes[attr] = (list(seen), inverse)
+        return found
+
+    def category_indicator(self) -> tuple[list[str], sp.csr_matrix]:
+        """(distinct category codes, (projects x codes) indicator of the projects' categories)."""
+        found = self._codes.get("categories")
+        if found is None:
+            seen: dict[str, int] = {}
+            ptr, idx = [0], []
+            for f in self.facts:
+                idx.extend(seen.setdefault(c, len(seen)) for c in f.categories)
+                ptr.append(len(idx))
+            ind = sp.csr_matrix((np.ones(len(idx), dtype=np.float32), np.array(idx, dtype=np.int64),
+                                 np.array(ptr, dtype=np.int64)), shape=(len(self.facts), len(seen)))
+            found = self._codes["categories"] = (list(seen), ind)
+        return found
+
+    def metric(self, plugin_idx: int, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(values, present) of one plugin metric for every project; computed on first use."""
+        key = (plugin_idx, name)
+        found = self._metrics.get(key)
+        if found is None:
+            dicts = self._metric_dicts.get(plugin_idx)
+            if dicts is None:
+                plugin = self.plugins[plugin_idx]
+                dicts = self._metric_dicts[plugin_idx] = [plugin.project_metrics(p) for p in self.facts]
+            raw = [d.get(name) for d in dicts]
+            present = np.fromiter((v is not None for v in raw), bool, len(raw))
+            values = np.array([float(v) if v is not None else 0.0 for v in raw], dtype=np.float64)
+            found = self._metrics[key] = (values, present)
+        return found
+
+    def take(self, rows: np.ndarray) -> ProjectBlock:
+        rows = np.asarray(rows, dtype=np.int64)
+        return ProjectBlock(
+            facts=[self.facts[i] for i in rows], links=[self.links[i] for i in rows], ids=self.ids[rows],
+            X=self.X[rows], PT=self.PT[rows], eligible=self.eligible[rows], fit=self.fit[rows],
+            fits=[self.fits[i] for i in rows], need=self.need[rows], log_need=self.log_need[rows],
+            policy=self.policy[rows], plugins=self.plugins,
+        )
+
+    @classmethod
+    def concat(cls, blocks: Sequence[ProjectBlock]) -> ProjectBlock:
+        if len(blocks) == 1:
+            return blocks[0]
+        width = max(b.X.shape[1] for b in blocks)
+        tag_width = max(b.PT.shape[1] for b in blocks)
+        return cls(
+            facts=[f for b in blocks for f in b.facts], links=[x for b in blocks for x in b.links],
+            ids=np.concatenate([b.ids for b in blocks]),
+            X=sp.vstack([_widen(b.X, width) for b in blocks], format="csr"),
+            PT=sp.vstack([_widen(b.PT, tag_width) for b in blocks], format="csr"),
+            eligible=np.concatenate([b.eligible for b in blocks]), fit=np.concatenate([b.fit for b in blocks]),
+            fits=[f for b in blocks for f in b.fits], need=np.concatenate([b.need for b in blocks]),
+            log_need=np.concatenate([b.log_need for b in blocks]), policy=np.concatenate([b.policy for b in blocks]),
+            plugins=blocks[0].plugins,
+        )
+
+
+def _widen(m: sp.csr_matrix, width: int) -> sp.csr_matrix:
+    if m.shape[1] == width:
+        return m
+    return sp.csr_matrix((m.data, m.indices, m.indptr), shape=(m.shape[0], width))
+
+
+@dataclass
+class ProjectEvaluation:
+    """The plugin-dependent part of a block (picklable: it may be computed in a worker process).
+    ``fits[i][j]`` is kept only where the project is eligible (explanations need no other)."""
+
+    eligible: np.ndarray  # (n, K) bool
+    fit: np.ndarray  # (n, K) float64
+    fits: list[list[InstrumentFit | None]]
+    links: list[ProjectLinks]
+    half_keys: list[tuple[str, Any]]  # flat (meta-path, meeting node) of every project's half paths
+    half_vals: np.ndarray  # w_c * half-path weight, aligned with half_keys
+    half_ptr: np.ndarray  # (n + 1,) offsets into half_keys
+    tag_keys: list[tuple[int, str]]  # flat (plugin index, tag) of every plugin's project_tags
+    tag_ptr: np.ndarray
+    policy: np.ndarray
+
+
+def evaluate_projects(projects: Sequence[ProjectFacts], plugins: Sequence[InstrumentPlugin],
+                      settings: MatchSettings, tax: Taxonomy) -> ProjectEvaluation:
+    """Call the plugins once per project (assess, project_tags) and lay out the half paths."""
+    n, k = len(projects), len(plugins)
+    weights = [settings.weight(c) for c in PATH_COMPONENTS]
+    eligible = np.zeros((n, k), dtype=bool)
+    fit = np.zeros((n, k), dtype=np.float64)
+    fits: list[list[InstrumentFit | None]] = []
+    links: list[ProjectLinks] = []
+    half_keys: list[tuple[str, Any]] = []
+    half_vals: list[float] = []
+    half_ptr = [0]
+    tag_keys: list[tuple[int, str]] = []
+    tag_ptr = [0]
+    policy = np.empty(n, dtype=np.float64)
+    for i, project in enumerate(projects):
+        row_fits: list[InstrumentFit | None] = []
+        tag_maps = []
+        for j, plugin in enumerate(plugins):
+            result = plugin.assess(project)
+            ok = bool(result.eligible)
+            row_fits.append(result if ok else None)
+            eligible[i, j] = ok
+            fit[i, j] = min(1.0, max(0.0, float(result.fit)))
+            tags = plugin.project_tags(project)
+            tag_maps.append(tags)
+            tag_keys.extend((j, tag) for tag in tags)
+        tag_ptr.append(len(tag_keys))
+        fits.append(row_fits)
+        plinks = project_links(project, tag_maps, settings)
+        links.append(plinks)
+        for w, (name, nodes) in zip(weights, project_half_paths(plinks, tax).items(), strict=True):
+            if w > 0:
+                for node, value in nodes.items():
+                    half_keys.append((name, node))
+                    half_vals.append(w * value)
+        half_ptr.append(len(half_keys))
+        policy[i] = policy_score(project, settings)
+    return ProjectEvaluation(eligible, fit, fits, links, half_keys, np.array(half_vals, dtype=np.float64),
+                             np.array(half_ptr, dtype=np.int64), tag_keys, np.array(tag_ptr, dtype=np.int64), policy)
+
+
+def assemble_block(projects: Sequence[ProjectFacts], ev: ProjectEvaluation, plugins: Sequence[InstrumentPlugin],
+                   features: Vocabulary, plugin_tags: Vocabulary) -> ProjectBlock:
+    """Number the evaluation's nodes in the shared vocabularies and build the block's matrices."""
+    n = len(projects)
+    add_feature, add_tag = features.add, plugin_tags.add
+    x_idx = np.fromiter((add_feature(key) for key in ev.half_keys), np.int64, len(ev.half_keys))
+    X = sp.csr_matrix((ev.half_vals, x_idx, ev.half_ptr), shape=(n, len(features)))
+    X.sum_duplicates()  # canonical: sorted column indices per row (deterministic summation order)
+    t_idx = np.fromiter((add_tag(key) for key in ev.tag_keys), np.int64, len(ev.tag_keys))
+    PT = sp.csr_matrix((np.ones(len(t_idx), dtype=np.float32), t_idx, ev.tag_ptr), shape=(n, len(plugin_tags)))
+    PT.sum_duplicates()
+    PT.data[:] = 1.0
+    need = np.array([float(p.financing_need_cny) for p in projects], dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        log_need = np.where(need > 0, np.log(np.where(need > 0, need, 1.0)), -np.inf)
+    return ProjectBlock(
+        facts=list(projects), links=ev.links, ids=np.array([p.id for p in projects], dtype=np.int64), X=X, PT=PT,
+        eligible=ev.eligible, fit=ev.fit, fits=ev.fits, need=need, log_need=log_need, policy=ev.policy,
+        plugins=list(plugins),
+    )
+
+
+def build_block(projects: Sequence[ProjectFacts], plugins: Sequence[InstrumentPlugin], settings: MatchSettings,
+                tax: Taxonomy, features: Vocabulary, plugin_tags: Vocabulary) -> ProjectBlock:
+    return assemble_block(projects, evaluate_projects(projects, plugins, settings, tax), plugins, features,
+                          plugin_tags)
+
+
+# ---------------------------------------------------------------------------------------------
+# The product side
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Outcome:
+    """A financed engagement: ``product_id`` financed ``project_id`` (the graph's outcome edge)."""
+
+    product_id: int
+    project_id: int
+    financed_amount_cny: float | None = None
+
+
+class ProductIndex:
+    """The product side, precomputed once and reused: per-product hard-rule arrays, the dense
+    half-path matrix, coverage caches per distinct project code. Built by
+    :meth:`greenmatch.matching.engine.MatchEngine.product_index`; read-only afterwards (the caches
+    fill under a lock), so one index can serve many ``match_project`` calls."""
+
+    def __init__(self, products: Iterable[ProductFacts], plugins: Mapping[str, InstrumentPlugin],
+                 settings: MatchSettings, tax: Taxonomy, features: Vocabulary, plugin_tags: Vocabulary,
+                 outcomes: Iterable[Outcome] = (), financed_projects: Iterable[ProjectFacts] = ()) -> None:
+        self.settings, self.tax, self.features, self.plugin_tag_space = settings, tax, features, plugin_tags
+        self.plugin_keys = tuple(plugins)
+        plugin_list = list(plugins.values())
+        products = list(products)
+        self.skipped = [p for p in products if p.instrument not in plugins]
+        kept = sorted((p for p in products if p.instrument in plugins), key=lambda p: p.id)
+        ids = [p.id for p in kept]
+        if len(set(ids)) != len(ids) or any(i is None for i in ids):
+            raise ValueError("product ids must be unique and not None")
+        self.facts: list[ProductFacts] = kept
+        self.ids = np.array(ids, dtype=np.int64)
+        self.position = {pid: i for i, pid in enumerate(ids)}
+        m = len(kept)
+        self.instr = np.array([self.plugin_keys.index(p.instrument) for p in kept], dtype=np.int64)
+        self.links: list[ProductLinks] = [product_links(p, plugins[p.instrument]) for p in kept]
+        # financed projects per product (graph semantics: outcomes naming unknown nodes are ignored)
+        facts_by_id = {f.id: f for f in financed_projects}
+        self.financed: list[list[ProjectFacts]] = [[] for _ in range(m)]
+        for outcome in outcomes:
+            q = self.position.get(outcome.product_id)
+            f = facts_by_id.get(outcome.project_id)
+            if q is not None and f is not None and all(x.id != f.id for x in self.financed[q]):
+                self.financed[q].append(f)
+        financed_links: dict[int, ProjectLinks] = {}
+        for flist in self.financed:
+            for f in flist:
+                if f.id not in financed_links:
+                    financed_links[f.id] = project_links(f, [pl.project_tags(f) for pl in plugin_list], settings)
+        self.financed_links = financed_links
+
+        # -- common params -----------------------------------------------------------------
+        params = [p.params for p in kept]
+        self.lo = np.array([_num(pp.get("min_amount_cny"), -np.inf) for pp in params], dtype=np.float64)
+        self.hi = np.array([_num(pp.get("max_amount_cny"), np.inf) for pp in params], dtype=np.float64)
+        bounds = [amount_bounds(pp, settings) for pp in params]
+        self.amount_open = np.array([b is None for b in bounds], dtype=bool)
+        self.ln_lo = np.array([b[0] if b else 0.0 for b in bounds], dtype=np.float64)
+        self.span = np.array([b[1] - b[0] if b else 1.0 for b in bounds], dtype=np.float64)
+        self._lock = threading.Lock()
+        self._region_codes, self._region_B, self.has_region_rule = _code_table([pp.get("regions") for pp in params])
+        self._cat_codes, self._cat_B, self.has_cat_rule = _code_table([pp.get("categories") for pp in params])
+        # region_covers(r, x) is x.startswith(region_prefix(r)): index the product codes by that prefix
+        self._region_by_prefix: dict[str, list[int]] = {}
+        for i, code in enumerate(self._region_codes):
+            self._region_by_prefix.setdefault(region_prefix(code), []).append(i)
+        self._cat_position = {code: i for i, code in enumerate(self._cat_codes)}
+        self._stage_lists = [tuple(pp.get("stages") or ()) for pp in params]
+        self._region_cache: dict[str, np.ndarray] = {}
+        self._cat_cache: dict[str, np.ndarray] = {}
+        self._stage_cache: dict[str, np.ndarray] = {}
+
+        # -- product requirements ------------------------------------------------------------
+        req_cols: list[int] = []
+        req_rows: list[int] = []
+        self.has_req = np.zeros(m, dtype=bool)
+        groups: dict[tuple[int, str], list[tuple[int, float, float]]] = {}
+        for q, product in enumerate(kept):
+            j = int(self.instr[q])
+            req = plugin_list[j].product_requirements(product.params)
+            if req.required_tags_any:
+                self.has_req[q] = True
+                for tag in sorted(req.required_tags_any):
+                    req_cols.append(plugin_tags.add((j, tag)))
+                    req_rows.append(q)
+            for name, (low, high) in req.bounds.items():
+                groups.setdefault((j, name), []).append(
+                    (q, -np.inf if low is None else float(low), np.inf if high is None else float(high)))
+        self.req_ids = np.array(sorted(set(req_cols)), dtype=np.int64)
+        col_of = {c: i for i, c in enumerate(self.req_ids.tolist())}
+        self.RQ = np.zeros((len(self.req_ids), m), dtype=np.float32)
+        for c, q in zip(req_cols, req_rows, strict=True):
+            self.RQ[col_of[c], q] = 1.0
+        self.bound_groups = [
+            (j, name, np.array([g[0] for g in rows], dtype=np.int64), np.array([g[1] for g in rows]),
+             np.array([g[2] for g in rows]))
+            for (j, name), rows in sorted(groups.items())
+        ]
+
+        # -- half paths ----------------------------------------------------------------------
+        y_ptr, y_idx, y_val = [0], [], []
+        for q, ql in enumerate(self.links):
+            flinks = [financed_links[f.id] for f in self.financed[q]]
+            for name, nodes in product_half_paths(ql, flinks).items():
+                for node, value in nodes.items():
+                    y_idx.append(features.add((name, node)))
+                    y_val.append(value)
+            y_ptr.append(len(y_idx))
+        Y = sp.csr_matrix((np.array(y_val, dtype=np.float64), np.array(y_idx, dtype=np.int64),
+                           np.array(y_ptr, dtype=np.int64)), shape=(m, len(features)))
+        Y.sum_duplicates()
+        self.used = np.unique(Y.indices).astype(np.int64)  # global feature columns some product reaches
+        self.col_map = np.full(len(features), -1, dtype=np.int64)
+        self.col_map[self.used] = np.arange(len(self.used))
+        self.Yu = sp.csr_matrix(Y[:, self.used])  # (m, U) for explanations
+        self.Yu.sum_duplicates()
+        self.Yd = np.ascontiguousarray(self.Yu.T.toarray())  # (U, m) dense for bulk scoring
+        self.used_component = np.array([COMPONENT_INDEX[features.keys[c][0]] for c in self.used], dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.facts)
+
+    # -- coverage rows, cached per distinct project code -------------------------------------------
+    def region_row(self, code: str) -> np.ndarray:
+        """Products whose region rule admits a project in ``code`` (``region_covers`` semantics:
+        a product code covers ``code`` when ``code`` starts with its prefix)."""
+        row = self._region_cache.get(code)
+        if row is None:
+            hit = np.zeros(len(self._region_codes))
+            for k in range(len(code) + 1):
+                hit[self._region_by_prefix.get(code[:k], [])] = 1.0
+            row = ~self.has_region_rule | (self._region_B.T @ hit > 0)
+            with self._lock:
+                self._region_cache[code] = row
+        return row
+
+    def category_row(self, code: str) -> np.ndarray:
+        """Products listing a category that covers ``code`` (``category_covers``: the code itself or
+        a dotted prefix of it)."""
+        row = self._cat_cache.get(code)
+        if row is None:
+            hit = np.zeros(len(self._cat_codes))
+            covering = [code] + [code[:i] for i, ch in enumerate(code) if ch == "."]
+            hit[[self._cat_position[c] for c in covering if c in self._cat_position]] = 1.0
+            row = self._cat_B.T @ hit > 0
+            with self._lock:
+                self._cat_cache[code] = row
+        return row
+
+    def stage_row(self, stage: str) -> np.ndarray:
+        row = self._stage_cache.get(stage)
+        if row is None:
+            row = np.fromiter((not s or stage in s for s in self._stage_lists), bool, len(self._stage_lists))
+            with self._lock:
+                self._stage_cache[stage] = row
+        return row
+
+
+def _num(value: Any, default: float) -> float:
+    return default if value is None else float(value)
+
+
+def _code_table(lists: Sequence[Any]) -> tuple[list[str], sp.csr_matrix, np.ndarray]:
+    """Distinct codes of the products' code lists and a (codes x products) indicator."""
+    codes: dict[str, int] = {}
+    rows, cols = [], []
+    has_rule = np.zeros(len(lists), dtype=bool)
+    for q, values in enumerate(lists):
+        if values:
+            has_rule[q] = True
+            for code in values:
+                rows.append(codes.setdefault(code, len(codes)))
+                cols.append(q)
+    B = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(codes), len(lists)))
+    return list(codes), B, has_rule
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring a block of projects against the product index
+# ---------------------------------------------------------------------------------------------
+def _rows_by_code(block: ProjectBlock, attr: str, row_of: Any) -> np.ndarray:
+    distinct, inverse = block.distinct(attr)
+    return np.stack([row_of(c) for c in distinct])[inverse]
+
+
+def hard_mask(block: ProjectBlock, index: ProductIndex) -> np.ndarray:
+    """(n, m) bool: the pairs that pass every hard rule (same decisions as ``plugin.check``)."""
+    n, m = len(block), len(index)
+    if n == 0 or m == 0:
+        return np.zeros((n, m), dtype=bool)
+    mask = block.eligible[:, index.instr]  # instrument-level assess(project).eligible
+    need = block.need[:, None]
+    mask &= ~(need < index.lo[None, :])
+    mask &= ~(need > index.hi[None, :])
+    mask &= _rows_by_code(block, "region_code", index.region_row)
+    mask &= _rows_by_code(block, "stage", index.stage_row)
+    if index.has_cat_rule.any():
+        distinct, ind = block.category_indicator()
+        if distinct:
+            table = np.stack([index.category_row(c) for c in distinct]).astype(np.float32)
+            covered = (ind @ table) > 0
+        else:
+            covered = np.zeros((n, m), dtype=bool)
+        mask &= ~index.has_cat_rule[None, :] | covered
+    if index.has_req.any():
+        width = block.PT.shape[1]
+        present = index.req_ids < width
+        PT = _widen(block.PT, width)[:, index.req_ids[present]]
+        hits = np.asarray(PT @ index.RQ[present]) > 0 if present.any() else np.zeros((n, m), dtype=bool)
+        mask &= ~index.has_req[None, :] | hits
+    for j, name, qs, low, high in index.bound_groups:
+        values, present = block.metric(j, name)
+        v = values[:, None]
+        ok = present[:, None] & ~(v < low[None, :]) & ~(v > high[None, :])
+        mask[:, qs] &= ok
+    return mask
+
+
+def compressed_X(block: ProjectBlock, index: ProductIndex) -> sp.csr_matrix:
+    """The block's half-path rows restricted to (and renumbered into) the columns products reach."""
+    X = block.X
+    cols = X.indices
+    mapped = np.full(len(cols), -1, dtype=np.int64)
+    inside = cols < len(index.col_map)
+    mapped[inside] = index.col_map[cols[inside]]
+    keep = mapped >= 0
+    kept_before = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
+    indptr = kept_before[X.indptr]
+    return sp.csr_matrix((X.data[keep], mapped[keep], indptr), shape=(X.shape[0], len(index.used)))
+
+
+def score_block(block: ProjectBlock, index: ProductIndex, settings: MatchSettings,
+                Xc: sp.csr_matrix | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(scores, mask): (n, m) float64 scores, ``EXCLUDED`` where a hard rule fails or the score is
+    below ``min_score``; and the hard-rule mask."""
+    n, m = len(block), len(index)
+    mask = hard_mask(block, index)
+    if n == 0 or m == 0:
+        return np.full((n, m), EXCLUDED), mask
+    if Xc is None:
+        Xc = compressed_X(block, index)
+    scores = np.asarray(Xc @ index.Yd)  # sum_c w_c * prox_c
+    # amount fit
+    x = (block.log_need[:, None] - index.ln_lo[None, :]) / np.where(index.span > 0, index.span, 1.0)[None, :]
+    np.clip(x, 0.0, 1.0, out=x)
+    amount = 1.0 - (1.0 - settings.amount_edge_fit) * np.abs(2.0 * x - 1.0)
+    amount[:, index.span <= 0] = 1.0
+    amount[:, index.amount_open] = settings.amount_unbounded_fit
+    scores += settings.w_amount * amount
+    scores += settings.w_plugin * block.fit[:, index.instr]
+    scores += (settings.w_policy * block.policy)[:, None]
+    scores = round_score(scores, settings)
+    keep = mask & (scores >= settings.min_score)
+    scores[~keep] = EXCLUDED
+    return scores, mask
+
+
+@dataclass
+class ChunkScores:
+    """Pass 1 of a full run for one chunk of projects (see :func:`score_chunk`)."""
+
+    start: int
+    block: ProjectBlock  # X and PT dropped; facts dropped when computed in a worker
+    Xc: sp.csr_matrix
+    top: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # project side: rows, products, scores, ranks
+    candidates: tuple[np.ndarray, np.ndarray, np.ndarray]  # product side: products, rows, scores
+    eligible: int
+    considered: int
+
+
+def score_chunk(projects: Sequence[ProjectFacts], start: int, plugins: Sequence[InstrumentPlugin],
+                settings: MatchSettings, tax: Taxonomy, features: Vocabulary, plugin_tags: Vocabulary,
+                index: ProductIndex) -> ChunkScores:
+    """Evaluate, score and select one chunk: everything pass 1 does that needs no other chunk."""
+    block = build_block(projects, plugins, settings, tax, features, plugin_tags)
+    Xc = compressed_X(block, index)
+    scores, _ = score_block(block, index, settings, Xc)
+    top = top_per_row(scores, settings.project_top_k)
+    cand = ProductTop.candidates(scores, settings.product_top_l)
+    eligible = int(np.count_nonzero(scores >= 0))
+    block.X = block.PT = None  # not needed any more: Xc holds what scoring and explaining use
+    block._metrics.clear()
+    block._metric_dicts.clear()
+    block._codes.clear()
+    return ChunkScores(start, block, Xc, top, cand, eligible, scores.size)
+
+
+# ---------------------------------------------------------------------------------------------
+# Top-k selection with deterministic ties
+# ---------------------------------------------------------------------------------------------
+def top_per_row(S: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The ``k`` best columns of each row by (score desc, column asc), ignoring ``EXCLUDED``.
+    Returns (rows, cols, scores, ranks) sorted by row, then rank (0-based)."""
+    n, m = S.shape
+    if n == 0 or m == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0), empty
+    if m > k:
+        kth = -np.partition(-S, k - 1, axis=1)[:, k - 1]  # (partitioning -S is fast with many EXCLUDED)
+        cand = np.maximum(kth, 0.0)[:, None] <= S
+    else:
+        cand = S >= 0.0
+    rows, cols = np.nonzero(cand)
+    vals = S[rows, cols]
+    order = np.lexsort((cols, -vals, rows))
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    ranks = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
+    keep = ranks < k
+    return rows[keep], cols[keep], vals[keep], ranks[keep]
+
+
+class ProductTop:
+    """Running top-L projects per product across chunks; projects arrive in ascending order, so
+    a later project never wins a tie (project id asc)."""
+
+    def __init__(self, m: int, L: int) -> None:
+        self.m, self.L = m, L
+        self.q = np.zeros(0, dtype=np.int64)
+        self.g = np.zeros(0, dtype=np.int64)
+        self.s = np.zeros(0, dtype=np.float64)
+        self.threshold = np.full(m, EXCLUDED)  # the L-th score once a product has L projects
+
+    @staticmethod
+    def candidates(S: np.ndarray, L: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A chunk's own best ``L`` projects per product: (products, chunk rows, scores)."""
+        qs, ps, vs, _ = top_per_row(S.T, L)
+        return qs, ps, vs
+
+    def add(self, qs: np.ndarray, gs: np.ndarray, vs: np.ndarray) -> None:
+        """Merge candidates (product, global project position, score) of projects that come after
+        every project seen so far."""
+        if len(qs) == 0:
+            return
+        better = vs > self.threshold[qs]
+        q = np.concatenate([self.q, qs[better].astype(np.int64)])
+        g = np.concatenate([self.g, gs[better].astype(np.int64)])
+        s = np.concatenate([self.s, vs[better]])
+        order = np.lexsort((g, -s, q))
+        q, g, s = q[order], g[order], s[order]
+        ranks = np.arange(len(q)) - np.searchsorted(q, q, side="left")
+        keep = ranks < self.L
+        self.q, self.g, self.s = q[keep], g[keep], s[keep]
+        full = np.bincount(self.q, minlength=self.m) >= self.L
+        last = np.searchsorted(self.q, np.arange(self.m), side="right") - 1
+        self.threshold = np.where(full, self.s[np.clip(last, 0, None)] if len(self.s) else EXCLUDED, EXCLUDED)
+
+    def ranks(self) -> np.ndarray:
+        return np.arange(len(self.q)) - np.searchsorted(self.q, self.q, side="left")
