@@ -68,9 +68,13 @@ class Defaults:
     RULES: dict[str, Any] = {}
     PLUGIN_SETTINGS: dict[str, dict[str, Any]] = {}
 
+    # Matching weights and limits (greenmatch.matching.settings.MatchSettings field names).
+    MATCHING: dict[str, Any] = {}
+
     # Scheduler (only the `greenmatch scheduler run` process uses these)
     SCHEDULER_TIMEZONE = "Asia/Shanghai"
     ENGAGEMENT_EXPIRY_DAYS = 14
+    SCHEDULE: dict[str, dict[str, Any]] = {}  # cron fields per job, see greenmatch.scheduler
 
     GREENMATCH_LOG_LEVEL = "INFO"
 
