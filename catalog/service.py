@@ -240,6 +240,15 @@ def submit_project(actor: User, project_id: int, version: int | None = None) -> 
     return _commit(project)
 
 
+def submit_on_behalf(actor: User, project: Project, note: str) -> Project:
+    """A bureau enters a project it imported into the review queue (recorded with the bureau as actor)."""
+    permissions.require_role(Role.bureau)
+    permissions.authorize(actor, "review", project)
+    _transition(project, actor, "submit", note)
+    project.submitted_at = utcnow()
+    return _commit(project)
+
+
 def review_project(actor: User, project_id: int, decision: str, note: str | None,
                    categories: list[str] | None = None, version: int | None = None) -> Project:
     permissions.require_role(Role.bureau)

@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from greenmatch import permissions, signals
 from greenmatch.accounts.models import Role, User
+from greenmatch.catalog import stats
 from greenmatch.catalog.models import Project, ProjectStatus
 from greenmatch.catalog.policy import contact_grants, in_jurisdiction
 from greenmatch.codes import region_prefix
@@ -81,6 +82,35 @@ def _accepted_engagement_grants_contact(actor: User, project: Project) -> bool:
 
 
 contact_grants.append(_accepted_engagement_grants_contact)
+
+
+# -- statistics: funds reached, and the instrument view of the pipeline ------------------------------
+def _financed_in_scope(scope: stats.StatsScope) -> float:
+    return float(db.session.scalar(select(func.coalesce(func.sum(Engagement.financed_amount_cny), 0)).where(
+        Engagement.status == S.financed, Engagement.project_id.in_(scope.project_ids))) or 0)
+
+
+stats.financed_providers.append(_financed_in_scope)
+
+
+@stats.stats_section("engagements_by_instrument")
+def _by_instrument(scope: stats.StatsScope) -> list[dict[str, Any]]:
+    """Per instrument: engagements by status and the amount financed (for projects in scope)."""
+    from greenmatch.products.models import Product
+
+    rows = db.session.execute(
+        select(Product.instrument, Engagement.status, func.count(),
+               func.coalesce(func.sum(Engagement.financed_amount_cny), 0))
+        .join(Product, Product.id == Engagement.product_id)
+        .where(Engagement.project_id.in_(scope.project_ids))
+        .group_by(Product.instrument, Engagement.status)).all()
+    out: dict[str, dict[str, Any]] = {}
+    for instrument, status, count, amount in rows:
+        entry = out.setdefault(instrument, {"instrument": instrument, "engagements": {}, "financed_cny": 0.0})
+        entry["engagements"][status] = count
+        if status == S.financed:
+            entry["financed_cny"] += float(amount)
+    return sorted(out.values(), key=lambda e: e["instrument"])
 
 
 def request_engagement(actor: User, match_id: int, message: str) -> Engagement:

@@ -58,7 +58,7 @@ from .scorer import (
     compressed_X,
     score_block,
     score_chunk,
-    top_per_row,
+    top_pairs,
 )
 from .settings import MatchSettings
 
@@ -70,7 +70,7 @@ ProjectIndex = ProjectBlock  # all projects' precomputed side, for match_product
 
 
 class Match:
-    """One kept (project, product) pair.
+    """One kept (project, product) pair: a light view on its batch's arrays.
 
     ``score`` in [0, 1]; ``project_rank``: 1-based rank of the product in the project's top K
     (None when the pair is kept only for the product's list); ``product_rank``: rank of the project
@@ -78,16 +78,17 @@ class Match:
     :class:`~greenmatch.instruments.Reason`), ``paths`` (:class:`ExplanationPath`) and
     ``components`` (score points per component) are computed on first access."""
 
-    __slots__ = ("project_id", "product_id", "score", "project_rank", "product_rank", "instrument",
-                 "_ex", "_i", "_paths", "_reasons")
+    __slots__ = ("_ex", "_i")
 
-    def __init__(self, project_id: int, product_id: int, score: float, project_rank: int | None,
-                 product_rank: int | None, instrument: str, explainer: BatchExplainer, i: int) -> None:
-        self.project_id, self.product_id, self.score = project_id, product_id, score
-        self.project_rank, self.product_rank, self.instrument = project_rank, product_rank, instrument
+    def __init__(self, explainer: BatchExplainer, i: int) -> None:
         self._ex, self._i = explainer, i
-        self._paths: tuple[ExplanationPath, ...] | None = None
-        self._reasons: tuple[Reason, ...] | None = None
+
+    project_id = property(lambda self: self._ex.project_ids[self._i])
+    product_id = property(lambda self: self._ex.product_ids[self._i])
+    score = property(lambda self: self._ex.scores[self._i])
+    project_rank = property(lambda self: self._ex.project_ranks[self._i])
+    product_rank = property(lambda self: self._ex.product_ranks[self._i])
+    instrument = property(lambda self: self._ex.instruments[self._i])
 
     @property
     def key(self) -> tuple[int, int]:
@@ -95,15 +96,11 @@ class Match:
 
     @property
     def paths(self) -> tuple[ExplanationPath, ...]:
-        if self._paths is None:
-            self._paths = self._ex.paths(self._i)
-        return self._paths
+        return self._ex.paths(self._i)
 
     @property
     def reasons(self) -> tuple[Reason, ...]:
-        if self._reasons is None:
-            self._reasons = self._ex.reasons(self._i)
-        return self._reasons
+        return self._ex.reasons(self._i)
 
     @property
     def components(self) -> dict[str, float]:
@@ -123,6 +120,10 @@ class Match:
     def __repr__(self) -> str:
         return (f"Match(project_id={self.project_id}, product_id={self.product_id}, score={self.score:.6f}, "
                 f"project_rank={self.project_rank}, product_rank={self.product_rank})")
+
+
+def _matches(explainer: BatchExplainer) -> list[Match]:
+    return [Match(explainer, i) for i in range(len(explainer))]
 
 
 @dataclass
@@ -254,32 +255,26 @@ class MatchEngine:
 
     # -- incremental -----------------------------------------------------------------------------
     def score_project(self, project: ProjectFacts, products: ProductIndex) -> tuple[np.ndarray, np.ndarray]:
-        """(product ids, scores) of every product the project passes the hard rules for, in index order."""
-        block = self.project_block([project])
-        scores, _ = score_block(block, products, self.settings)
-        keep = scores[0] >= 0
-        return products.ids[keep], scores[0][keep]
+        """(product ids, scores) of every product the project passes the hard rules for, in id order."""
+        pairs = score_block(self.project_block([project]), products, self.settings)
+        return products.ids[pairs.qs], pairs.scores
 
     def match_project(self, project: ProjectFacts, products: ProductIndex) -> list[Match]:
         """The project's top-K products (``project_rank`` set), as a full run would rank them."""
         block = self.project_block([project])
         Xc = compressed_X(block, products)
-        scores, _ = score_block(block, products, self.settings, Xc)
-        rows, qs, vals, ranks = top_per_row(scores, self.settings.project_top_k)
-        explainer = BatchExplainer(block, Xc, products, rows, qs, self.settings, self.tax, self.names)
-        return [Match(int(block.ids[r]), int(products.ids[q]), float(v), int(k) + 1, None,
-                      products.facts[q].instrument, explainer, i)
-                for i, (r, q, v, k) in enumerate(zip(rows, qs, vals, ranks, strict=True))]
+        pairs = score_block(block, products, self.settings, Xc)
+        at, ranks = top_pairs(pairs.rows, pairs.qs, pairs.scores, self.settings.project_top_k)
+        qs, scores = pairs.qs[at], pairs.scores[at]
+        return _matches(BatchExplainer(block, Xc, products, pairs.rows[at], qs, scores, ranks + 1, None,
+                                       self.settings, self.tax, self.names))
 
     def score_product(self, product: ProductFacts, projects: ProjectIndex, outcomes: Iterable[Outcome] = (),
                       financed_projects: Iterable[ProjectFacts] = ()) -> tuple[np.ndarray, np.ndarray]:
         """(project ids, scores) of every project passing the product's hard rules, in id order."""
         index = self.product_index([product], outcomes, financed_projects)
-        if not len(index):
-            return np.zeros(0, dtype=np.int64), np.zeros(0)
-        scores, _ = score_block(projects, index, self.settings)
-        keep = scores[:, 0] >= 0
-        return projects.ids[keep], scores[keep, 0]
+        pairs = score_block(projects, index, self.settings)
+        return projects.ids[pairs.rows], pairs.scores
 
     def match_product(self, product: ProductFacts, projects: ProjectIndex, outcomes: Iterable[Outcome] = (),
                       financed_projects: Iterable[ProjectFacts] = ()) -> list[Match]:
@@ -289,12 +284,11 @@ class MatchEngine:
         if not len(index):
             return []
         Xc = compressed_X(projects, index)
-        scores, _ = score_block(projects, index, self.settings, Xc)
-        qs_, rows, vals, ranks = top_per_row(scores.T, self.settings.product_top_l)
-        explainer = BatchExplainer(projects, Xc, index, rows, qs_, self.settings, self.tax, self.names)
-        return [Match(int(projects.ids[r]), int(index.ids[0]), float(v), None, int(k) + 1,
-                      index.facts[0].instrument, explainer, i)
-                for i, (r, v, k) in enumerate(zip(rows, vals, ranks, strict=True))]
+        pairs = score_block(projects, index, self.settings, Xc)
+        at, ranks = top_pairs(pairs.qs, pairs.rows, pairs.scores, self.settings.product_top_l)
+        rows, scores = pairs.rows[at], pairs.scores[at]
+        return _matches(BatchExplainer(projects, Xc, index, rows, pairs.qs[at], scores, None, ranks + 1,
+                                       self.settings, self.tax, self.names))
 
 
 # Full runs score chunks in forked worker processes; a worker finds its run's inputs here
@@ -384,7 +378,7 @@ class MatchRun:
         # pass 1: score every chunk, keep the top K per project and the running top L per product
         t1 = time.perf_counter()
         chunks: list[Any] = []
-        product_top = ProductTop(m, settings.product_top_l)
+        product_top = ProductTop(m, settings.product_top_l, settings.score_decimals)
         ranges = [(a, min(a + self.chunk_size, n)) for a in range(0, n, self.chunk_size)]
         workers = self.workers(len(ranges))
         stats.workers = workers
@@ -451,13 +445,6 @@ class MatchRun:
         order = np.lexsort((q_all, -score, r_all))
         r_all, q_all, score = r_all[order], q_all[order], score[order]
         project_rank, product_rank = project_rank[order], product_rank[order]
-        explainer = BatchExplainer(block, Xc, index, r_all, q_all, self.engine.settings, self.engine.tax,
-                                   self.engine.names)
-        pids, qids = block.ids[r_all].tolist(), index.ids[q_all].tolist()
-        instruments = [index.facts[q].instrument for q in q_all.tolist()]
-        matches = [
-            Match(p, q, s, a or None, b or None, k, explainer, i)
-            for i, (p, q, s, a, b, k) in enumerate(zip(pids, qids, score.tolist(), project_rank.tolist(),
-                                                       product_rank.tolist(), instruments, strict=True))
-        ]
-        return MatchBatch(number, block.ids.copy(), matches)
+        explainer = BatchExplainer(block, Xc, index, r_all, q_all, score, project_rank, product_rank,
+                                   self.engine.settings, self.engine.tax, self.engine.names)
+        return MatchBatch(number, block.ids.copy(), _matches(explainer))

@@ -74,14 +74,26 @@ def _money(value: float) -> str:
 
 
 class BatchExplainer:
-    """Explanation data for a batch of kept pairs (``rows`` into ``block``, ``qs`` into ``index``)."""
+    """The rows of a batch of kept pairs (``rows`` into ``block``, ``qs`` into ``index``) and their
+    explanation data; :class:`~greenmatch.matching.engine.Match` objects are views on it.
+    ``project_ranks`` / ``product_ranks``: 1-based, 0 or None = not ranked on that side."""
 
     def __init__(self, block: ProjectBlock, Xc: sp.csr_matrix, index: ProductIndex, rows: np.ndarray,
-                 qs: np.ndarray, settings: MatchSettings, tax: Taxonomy,
+                 qs: np.ndarray, scores: np.ndarray, project_ranks: np.ndarray | None,
+                 product_ranks: np.ndarray | None, settings: MatchSettings, tax: Taxonomy,
                  names: Mapping[NodeKey, tuple[str, str]]) -> None:
         self.block, self.index, self.settings, self.tax, self.names = block, index, settings, tax, names
         self.rows, self.qs = rows, qs
         n_pairs = len(rows)
+        self.project_ids = block.ids[rows].tolist()
+        self.product_ids = index.ids[qs].tolist()
+        self.scores = np.asarray(scores, dtype=np.float64).tolist()
+        none = [None] * n_pairs
+        self.project_ranks = none if project_ranks is None else [r or None for r in project_ranks.tolist()]
+        self.product_ranks = none if product_ranks is None else [r or None for r in product_ranks.tolist()]
+        self.instruments = [index.facts[q].instrument for q in qs.tolist()]
+        self._paths: dict[int, tuple[ExplanationPath, ...]] = {}
+        self._reasons: dict[int, tuple[Reason, ...]] = {}
         E = Xc[rows].multiply(index.Yu[qs]).tocsr() if n_pairs else sp.csr_matrix((0, len(index.used)))
         E.eliminate_zeros()
         entry_row = np.repeat(np.arange(n_pairs), np.diff(E.indptr))
@@ -97,6 +109,9 @@ class BatchExplainer:
         instr = index.instr[qs]
         self.plugin_fit = block.fit[rows, instr]
         self.policy = block.policy[rows]
+
+    def __len__(self) -> int:
+        return len(self.rows)
 
     # -- per pair ------------------------------------------------------------------------------
     def components(self, i: int) -> dict[str, float]:
@@ -115,6 +130,18 @@ class BatchExplainer:
         return [(*keys[used[c]], float(v)) for c, v in zip(self.cols[lo:hi], self.vals[lo:hi], strict=True)]
 
     def paths(self, i: int) -> tuple[ExplanationPath, ...]:
+        found = self._paths.get(i)
+        if found is None:
+            found = self._paths[i] = self._make_paths(i)
+        return found
+
+    def reasons(self, i: int) -> tuple[Reason, ...]:
+        found = self._reasons.get(i)
+        if found is None:
+            found = self._reasons[i] = self._make_reasons(i)
+        return found
+
+    def _make_paths(self, i: int) -> tuple[ExplanationPath, ...]:
         p_row, q = self.rows[i], self.qs[i]
         plinks, qlinks = self.block.links[p_row], self.index.links[q]
         out = []
@@ -127,7 +154,7 @@ class BatchExplainer:
             out.append(self._path("instrument", self.settings.w_plugin * float(self.plugin_fit[i]), nodes, p_row, q))
         return tuple(out)
 
-    def reasons(self, i: int) -> tuple[Reason, ...]:
+    def _make_reasons(self, i: int) -> tuple[Reason, ...]:
         p_row, q = self.rows[i], self.qs[i]
         project, product = self.block.facts[p_row], self.index.facts[q]
         plinks, qlinks = self.block.links[p_row], self.index.links[q]

@@ -92,6 +92,14 @@ class Vocabulary:
     def get(self, key: Any) -> int | None:
         return self._ids.get(key)
 
+    def ids(self, keys: Sequence[Any]) -> np.ndarray:
+        """Column ids of ``keys``, adding the new ones."""
+        get = self._ids.get
+        found = [get(k, -1) for k in keys]
+        if -1 in found:
+            found = [i if i >= 0 else self.add(k) for i, k in zip(found, keys, strict=True)]
+        return np.array(found, dtype=np.int64)
+
     def __len__(self) -> int:
         return len(self.keys)
 
@@ -266,8 +274,8 @@ def evaluate_projects(projects: Sequence[ProjectFacts], plugins: Sequence[Instru
     """Call the plugins once per project (assess, project_tags) and lay out the half paths."""
     n, k = len(projects), len(plugins)
     weights = [settings.weight(c) for c in PATH_COMPONENTS]
-    eligible = np.zeros((n, k), dtype=bool)
-    fit = np.zeros((n, k), dtype=np.float64)
+    eligible: list[bool] = []
+    fit: list[float] = []
     fits: list[list[InstrumentFit | None]] = []
     links: list[ProjectLinks] = []
     half_keys: list[tuple[str, Any]] = []
@@ -275,16 +283,16 @@ def evaluate_projects(projects: Sequence[ProjectFacts], plugins: Sequence[Instru
     half_ptr = [0]
     tag_keys: list[tuple[int, str]] = []
     tag_ptr = [0]
-    policy = np.empty(n, dtype=np.float64)
-    for i, project in enumerate(projects):
+    policy: list[float] = []
+    for project in projects:
         row_fits: list[InstrumentFit | None] = []
         tag_maps = []
         for j, plugin in enumerate(plugins):
             result = plugin.assess(project)
             ok = bool(result.eligible)
             row_fits.append(result if ok else None)
-            eligible[i, j] = ok
-            fit[i, j] = min(1.0, max(0.0, float(result.fit)))
+            eligible.append(ok)
+            fit.append(min(1.0, max(0.0, float(result.fit))))
             tags = plugin.project_tags(project)
             tag_maps.append(tags)
             tag_keys.extend((j, tag) for tag in tags)
@@ -298,20 +306,21 @@ def evaluate_projects(projects: Sequence[ProjectFacts], plugins: Sequence[Instru
                     half_keys.append((name, node))
                     half_vals.append(w * value)
         half_ptr.append(len(half_keys))
-        policy[i] = policy_score(project, settings)
-    return ProjectEvaluation(eligible, fit, fits, links, half_keys, np.array(half_vals, dtype=np.float64),
-                             np.array(half_ptr, dtype=np.int64), tag_keys, np.array(tag_ptr, dtype=np.int64), policy)
+        policy.append(policy_score(project, settings))
+    return ProjectEvaluation(
+        np.array(eligible, dtype=bool).reshape(n, k), np.array(fit, dtype=np.float64).reshape(n, k), fits, links,
+        half_keys, np.array(half_vals, dtype=np.float64), np.array(half_ptr, dtype=np.int64), tag_keys,
+        np.array(tag_ptr, dtype=np.int64), np.array(policy, dtype=np.float64))
 
 
 def assemble_block(projects: Sequence[ProjectFacts], ev: ProjectEvaluation, plugins: Sequence[InstrumentPlugin],
                    features: Vocabulary, plugin_tags: Vocabulary) -> ProjectBlock:
     """Number the evaluation's nodes in the shared vocabularies and build the block's matrices."""
     n = len(projects)
-    add_feature, add_tag = features.add, plugin_tags.add
-    x_idx = np.fromiter((add_feature(key) for key in ev.half_keys), np.int64, len(ev.half_keys))
+    x_idx = features.ids(ev.half_keys)
     X = sp.csr_matrix((ev.half_vals, x_idx, ev.half_ptr), shape=(n, len(features)))
     X.sum_duplicates()  # canonical: sorted column indices per row (deterministic summation order)
-    t_idx = np.fromiter((add_tag(key) for key in ev.tag_keys), np.int64, len(ev.tag_keys))
+    t_idx = plugin_tags.ids(ev.tag_keys)
     PT = sp.csr_matrix((np.ones(len(t_idx), dtype=np.float32), t_idx, ev.tag_ptr), shape=(n, len(plugin_tags)))
     PT.sum_duplicates()
     PT.data[:] = 1.0
@@ -391,15 +400,19 @@ class ProductIndex:
         self.ln_lo = np.array([b[0] if b else 0.0 for b in bounds], dtype=np.float64)
         self.span = np.array([b[1] - b[0] if b else 1.0 for b in bounds], dtype=np.float64)
         self._lock = threading.Lock()
-        self._region_codes, self._region_B, self.has_region_rule = _code_table([pp.get("regions") for pp in params])
+        self.has_region_rule = np.array([bool(pp.get("regions")) for pp in params], dtype=bool)
         self._cat_codes, self._cat_B, self.has_cat_rule = _code_table([pp.get("categories") for pp in params])
-        # region_covers(r, x) is x.startswith(region_prefix(r)): index the product codes by that prefix
-        self._region_by_prefix: dict[str, list[int]] = {}
-        for i, code in enumerate(self._region_codes):
-            self._region_by_prefix.setdefault(region_prefix(code), []).append(i)
+        # region_covers(r, x) is x.startswith(region_prefix(r)): index the products by those prefixes
+        by_prefix: dict[str, set[int]] = {}
+        for q, pp in enumerate(params):
+            for code in pp.get("regions") or ():
+                by_prefix.setdefault(region_prefix(code), set()).add(q)
+        self._products_by_prefix = {k: np.array(sorted(v), dtype=np.int64) for k, v in by_prefix.items()}
+        self._no_region_rule = np.flatnonzero(~self.has_region_rule).astype(np.int64)
         self._cat_position = {code: i for i, code in enumerate(self._cat_codes)}
+        self._cat_BT = sp.csr_matrix(self._cat_B.T)
         self._stage_lists = [tuple(pp.get("stages") or ()) for pp in params]
-        self._region_cache: dict[str, np.ndarray] = {}
+        self._region_lists: dict[str, np.ndarray] = {}
         self._cat_cache: dict[str, np.ndarray] = {}
         self._stage_cache: dict[str, np.ndarray] = {}
 
@@ -429,6 +442,11 @@ class ProductIndex:
              np.array([g[2] for g in rows]))
             for (j, name), rows in sorted(groups.items())
         ]
+        self.bound_position = []  # per group: product index -> position in the group, -1 outside
+        for _, _, qs, _, _ in self.bound_groups:
+            position = np.full(m, -1, dtype=np.int64)
+            position[qs] = np.arange(len(qs))
+            self.bound_position.append(position)
 
         # -- half paths ----------------------------------------------------------------------
         y_ptr, y_idx, y_val = [0], [], []
@@ -454,17 +472,23 @@ class ProductIndex:
         return len(self.facts)
 
     # -- coverage rows, cached per distinct project code -------------------------------------------
-    def region_row(self, code: str) -> np.ndarray:
-        """Products whose region rule admits a project in ``code`` (``region_covers`` semantics:
-        a product code covers ``code`` when ``code`` starts with its prefix)."""
-        row = self._region_cache.get(code)
-        if row is None:
-            hit = np.zeros(len(self._region_codes))
-            for k in range(len(code) + 1):
-                hit[self._region_by_prefix.get(code[:k], [])] = 1.0
-            row = ~self.has_region_rule | (self._region_B.T @ hit > 0)
+    def region_products(self, code: str) -> np.ndarray:
+        """Indices (ascending) of the products whose region rule admits a project located in
+        ``code``: no rule, or a listed region covering it (``region_covers``: ``code`` starts
+        with the listed region's prefix)."""
+        found = self._region_lists.get(code)
+        if found is None:
+            parts = [self._no_region_rule]
+            parts += [self._products_by_prefix[code[:k]] for k in range(len(code) + 1)
+                      if code[:k] in self._products_by_prefix]
+            found = np.unique(np.concatenate(parts)).astype(np.int64)
             with self._lock:
-                self._region_cache[code] = row
+                self._region_lists[code] = found
+        return found
+
+    def region_row(self, code: str) -> np.ndarray:
+        row = np.zeros(len(self.facts), dtype=bool)
+        row[self.region_products(code)] = True
         return row
 
     def category_row(self, code: str) -> np.ndarray:
@@ -475,7 +499,7 @@ class ProductIndex:
             hit = np.zeros(len(self._cat_codes))
             covering = [code] + [code[:i] for i, ch in enumerate(code) if ch == "."]
             hit[[self._cat_position[c] for c in covering if c in self._cat_position]] = 1.0
-            row = self._cat_B.T @ hit > 0
+            row = self._cat_BT @ hit > 0
             with self._lock:
                 self._cat_cache[code] = row
         return row
@@ -511,41 +535,69 @@ def _code_table(lists: Sequence[Any]) -> tuple[list[str], sp.csr_matrix, np.ndar
 # ---------------------------------------------------------------------------------------------
 # Scoring a block of projects against the product index
 # ---------------------------------------------------------------------------------------------
-def _rows_by_code(block: ProjectBlock, attr: str, row_of: Any) -> np.ndarray:
-    distinct, inverse = block.distinct(attr)
-    return np.stack([row_of(c) for c in distinct])[inverse]
+def _region_pairs(block: ProjectBlock, index: ProductIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Every (row, product) pair the region rule admits, sorted by row then product: the most
+    selective rule builds the candidate list, the others filter it."""
+    distinct, inverse = block.distinct("region_code")
+    lists = [index.region_products(code) for code in distinct]
+    lens = np.array([len(x) for x in lists], dtype=np.int64)
+    flat = np.concatenate(lists) if lists else np.zeros(0, dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(lens)[:-1]]) if lists else np.zeros(0, dtype=np.int64)
+    per_row = lens[inverse]
+    rows = np.repeat(np.arange(len(block), dtype=np.int64), per_row)
+    before = np.cumsum(per_row) - per_row
+    qs = flat[np.repeat(offsets[inverse] - before, per_row) + np.arange(len(rows))]
+    return rows, qs
+
+
+def eligible_pairs(block: ProjectBlock, index: ProductIndex) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, products) of the pairs passing every hard rule, i.e. exactly those for which
+    ``plugin.check(project, product).eligible`` holds; sorted by row, then product."""
+    if len(block) == 0 or len(index) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    rows, qs = _region_pairs(block, index)
+    keep = block.eligible[rows, index.instr[qs]]  # the instrument's assess(project).eligible
+    need = block.need[rows]
+    keep &= ~(need < index.lo[qs])
+    keep &= ~(need > index.hi[qs])
+    rows, qs = rows[keep], qs[keep]
+    distinct, inverse = block.distinct("stage")
+    keep = np.stack([index.stage_row(stage) for stage in distinct])[inverse[rows], qs]
+    if index.has_cat_rule.any():
+        codes, ind = block.category_indicator()
+        category_ok = ~index.has_cat_rule[qs]
+        if codes:
+            covered = (ind @ np.stack([index.category_row(c) for c in codes]).astype(np.float32)) > 0
+            category_ok |= covered[rows, qs]
+        keep &= category_ok
+    rows, qs = rows[keep], qs[keep]
+    if index.has_req.any() and len(rows):
+        keep = ~index.has_req[qs]
+        width = block.PT.shape[1]
+        present = index.req_ids < width
+        if present.any():
+            hits = np.asarray(block.PT[:, index.req_ids[present]] @ index.RQ[present]) > 0
+            keep |= hits[rows, qs]
+        rows, qs = rows[keep], qs[keep]
+    if index.bound_groups and len(rows):
+        keep = np.ones(len(rows), dtype=bool)
+        for (j, name, _, low, high), position in zip(index.bound_groups, index.bound_position, strict=True):
+            at = np.flatnonzero(position[qs] >= 0)
+            if len(at):
+                values, present = block.metric(j, name)
+                r, b = rows[at], position[qs[at]]
+                v = values[r]
+                keep[at] &= present[r] & ~(v < low[b]) & ~(v > high[b])
+        rows, qs = rows[keep], qs[keep]
+    return rows, qs
 
 
 def hard_mask(block: ProjectBlock, index: ProductIndex) -> np.ndarray:
-    """(n, m) bool: the pairs that pass every hard rule (same decisions as ``plugin.check``)."""
-    n, m = len(block), len(index)
-    if n == 0 or m == 0:
-        return np.zeros((n, m), dtype=bool)
-    mask = block.eligible[:, index.instr]  # instrument-level assess(project).eligible
-    need = block.need[:, None]
-    mask &= ~(need < index.lo[None, :])
-    mask &= ~(need > index.hi[None, :])
-    mask &= _rows_by_code(block, "region_code", index.region_row)
-    mask &= _rows_by_code(block, "stage", index.stage_row)
-    if index.has_cat_rule.any():
-        distinct, ind = block.category_indicator()
-        if distinct:
-            table = np.stack([index.category_row(c) for c in distinct]).astype(np.float32)
-            covered = (ind @ table) > 0
-        else:
-            covered = np.zeros((n, m), dtype=bool)
-        mask &= ~index.has_cat_rule[None, :] | covered
-    if index.has_req.any():
-        width = block.PT.shape[1]
-        present = index.req_ids < width
-        PT = _widen(block.PT, width)[:, index.req_ids[present]]
-        hits = np.asarray(PT @ index.RQ[present]) > 0 if present.any() else np.zeros((n, m), dtype=bool)
-        mask &= ~index.has_req[None, :] | hits
-    for j, name, qs, low, high in index.bound_groups:
-        values, present = block.metric(j, name)
-        v = values[:, None]
-        ok = present[:, None] & ~(v < low[None, :]) & ~(v > high[None, :])
-        mask[:, qs] &= ok
+    """(n, m) bool: the pairs that pass every hard rule (for tests and small inputs)."""
+    mask = np.zeros((len(block), len(index)), dtype=bool)
+    rows, qs = eligible_pairs(block, index)
+    mask[rows, qs] = True
     return mask
 
 
@@ -562,30 +614,54 @@ def compressed_X(block: ProjectBlock, index: ProductIndex) -> sp.csr_matrix:
     return sp.csr_matrix((X.data[keep], mapped[keep], indptr), shape=(X.shape[0], len(index.used)))
 
 
+@dataclass
+class PairScores:
+    """The scored pairs of a block: row in the block, product index, score (sorted by row, product)."""
+
+    rows: np.ndarray
+    qs: np.ndarray
+    scores: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
 def score_block(block: ProjectBlock, index: ProductIndex, settings: MatchSettings,
-                Xc: sp.csr_matrix | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(scores, mask): (n, m) float64 scores, ``EXCLUDED`` where a hard rule fails or the score is
-    below ``min_score``; and the hard-rule mask."""
-    n, m = len(block), len(index)
-    mask = hard_mask(block, index)
-    if n == 0 or m == 0:
-        return np.full((n, m), EXCLUDED), mask
+                Xc: sp.csr_matrix | None = None) -> PairScores:
+    """Score every pair passing the hard rules (and ``min_score``)."""
+    rows, qs = eligible_pairs(block, index)
+    if len(rows) == 0:
+        return PairScores(rows, qs, np.zeros(0))
     if Xc is None:
         Xc = compressed_X(block, index)
-    scores = np.asarray(Xc @ index.Yd)  # sum_c w_c * prox_c
-    # amount fit
-    x = (block.log_need[:, None] - index.ln_lo[None, :]) / np.where(index.span > 0, index.span, 1.0)[None, :]
+    touched = np.unique(rows)
+    if len(touched) * 4 < len(block):  # few rows (e.g. one product against every project): only those
+        sub = np.full(len(block), -1, dtype=np.int64)
+        sub[touched] = np.arange(len(touched))
+        prox = np.asarray(Xc[touched] @ index.Yd)[sub[rows], qs]
+    else:
+        prox = np.asarray(Xc @ index.Yd)[rows, qs]  # sum_c w_c * prox_c
+    span = index.span[qs]
+    x = (block.log_need[rows] - index.ln_lo[qs]) / np.where(span > 0, span, 1.0)
     np.clip(x, 0.0, 1.0, out=x)
     amount = 1.0 - (1.0 - settings.amount_edge_fit) * np.abs(2.0 * x - 1.0)
-    amount[:, index.span <= 0] = 1.0
-    amount[:, index.amount_open] = settings.amount_unbounded_fit
-    scores += settings.w_amount * amount
-    scores += settings.w_plugin * block.fit[:, index.instr]
-    scores += (settings.w_policy * block.policy)[:, None]
+    amount[span <= 0] = 1.0
+    amount[index.amount_open[qs]] = settings.amount_unbounded_fit
+    scores = (prox + settings.w_amount * amount + settings.w_plugin * block.fit[rows, index.instr[qs]]
+              + settings.w_policy * block.policy[rows])
     scores = round_score(scores, settings)
-    keep = mask & (scores >= settings.min_score)
-    scores[~keep] = EXCLUDED
-    return scores, mask
+    keep = scores >= settings.min_score
+    return PairScores(rows[keep], qs[keep], scores[keep])
+
+
+def top_pairs(group: np.ndarray, other: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the best ``k`` pairs of each group by (score desc, other asc), and their 0-based
+    ranks; sorted by group, then rank."""
+    order = np.lexsort((other, -scores, group))
+    g = group[order]
+    ranks = np.arange(len(order)) - np.searchsorted(g, g, side="left")
+    keep = ranks < k
+    return order[keep], ranks[keep]
 
 
 @dataclass
@@ -596,7 +672,7 @@ class ChunkScores:
     block: ProjectBlock  # X and PT dropped; facts dropped when computed in a worker
     Xc: sp.csr_matrix
     top: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # project side: rows, products, scores, ranks
-    candidates: tuple[np.ndarray, np.ndarray, np.ndarray]  # product side: products, rows, scores
+    candidates: tuple[np.ndarray, ...]  # product side: products, rows, scores
     eligible: int
     considered: int
 
@@ -607,72 +683,54 @@ def score_chunk(projects: Sequence[ProjectFacts], start: int, plugins: Sequence[
     """Evaluate, score and select one chunk: everything pass 1 does that needs no other chunk."""
     block = build_block(projects, plugins, settings, tax, features, plugin_tags)
     Xc = compressed_X(block, index)
-    scores, _ = score_block(block, index, settings, Xc)
-    top = top_per_row(scores, settings.project_top_k)
-    cand = ProductTop.candidates(scores, settings.product_top_l)
-    eligible = int(np.count_nonzero(scores >= 0))
+    pairs = score_block(block, index, settings, Xc)
+    at, ranks = top_pairs(pairs.rows, pairs.qs, pairs.scores, settings.project_top_k)
+    top = (pairs.rows[at], pairs.qs[at], pairs.scores[at], ranks)
+    at, _ = top_pairs(pairs.qs, pairs.rows, pairs.scores, settings.product_top_l)
+    candidates = (pairs.qs[at], pairs.rows[at], pairs.scores[at])
     block.X = block.PT = None  # not needed any more: Xc holds what scoring and explaining use
     block._metrics.clear()
     block._metric_dicts.clear()
     block._codes.clear()
-    return ChunkScores(start, block, Xc, top, cand, eligible, scores.size)
-
-
-# ---------------------------------------------------------------------------------------------
-# Top-k selection with deterministic ties
-# ---------------------------------------------------------------------------------------------
-def top_per_row(S: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The ``k`` best columns of each row by (score desc, column asc), ignoring ``EXCLUDED``.
-    Returns (rows, cols, scores, ranks) sorted by row, then rank (0-based)."""
-    n, m = S.shape
-    if n == 0 or m == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0), empty
-    if m > k:
-        kth = -np.partition(-S, k - 1, axis=1)[:, k - 1]  # (partitioning -S is fast with many EXCLUDED)
-        cand = np.maximum(kth, 0.0)[:, None] <= S
-    else:
-        cand = S >= 0.0
-    rows, cols = np.nonzero(cand)
-    vals = S[rows, cols]
-    order = np.lexsort((cols, -vals, rows))
-    rows, cols, vals = rows[order], cols[order], vals[order]
-    ranks = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
-    keep = ranks < k
-    return rows[keep], cols[keep], vals[keep], ranks[keep]
+    return ChunkScores(start, block, Xc, top, candidates, len(pairs), len(projects) * len(index))
 
 
 class ProductTop:
     """Running top-L projects per product across chunks; projects arrive in ascending order, so
     a later project never wins a tie (project id asc)."""
 
-    def __init__(self, m: int, L: int) -> None:
+    def __init__(self, m: int, L: int, decimals: int = 12) -> None:
         self.m, self.L = m, L
         self.q = np.zeros(0, dtype=np.int64)
         self.g = np.zeros(0, dtype=np.int64)
         self.s = np.zeros(0, dtype=np.float64)
         self.threshold = np.full(m, EXCLUDED)  # the L-th score once a product has L projects
-
-    @staticmethod
-    def candidates(S: np.ndarray, L: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """A chunk's own best ``L`` projects per product: (products, chunk rows, scores)."""
-        qs, ps, vs, _ = top_per_row(S.T, L)
-        return qs, ps, vs
+        # (product, score desc) packed in one int64 when rounded scores allow it: merging the kept
+        # list with a chunk's candidates is then a stable sort of two sorted runs (linear time)
+        self._scale = 10.0 ** decimals
+        self._shift = int(self._scale).bit_length()
+        self._packable = self._shift + max(1, m).bit_length() < 63
 
     def add(self, qs: np.ndarray, gs: np.ndarray, vs: np.ndarray) -> None:
         """Merge candidates (product, global project position, score) of projects that come after
-        every project seen so far."""
+        every project seen so far; each list sorted by (product, score desc, project)."""
         if len(qs) == 0:
             return
         better = vs > self.threshold[qs]
         q = np.concatenate([self.q, qs[better].astype(np.int64)])
         g = np.concatenate([self.g, gs[better].astype(np.int64)])
         s = np.concatenate([self.s, vs[better]])
-        order = np.lexsort((g, -s, q))
-        q, g, s = q[order], g[order], s[order]
-        ranks = np.arange(len(q)) - np.searchsorted(q, q, side="left")
-        keep = ranks < self.L
-        self.q, self.g, self.s = q[keep], g[keep], s[keep]
+        if self._packable:
+            # kept entries first, candidates after: a stable sort on (product, score desc) keeps the
+            # earlier (smaller) project first on ties
+            inv = (self._scale - np.rint(s * self._scale)).astype(np.int64)
+            order = np.argsort((q << self._shift) | inv, kind="stable")
+            qo = q[order]
+            ranks = np.arange(len(order)) - np.searchsorted(qo, qo, side="left")
+            at = order[ranks < self.L]
+        else:
+            at, _ = top_pairs(q, g, s, self.L)
+        self.q, self.g, self.s = q[at], g[at], s[at]
         full = np.bincount(self.q, minlength=self.m) >= self.L
         last = np.searchsorted(self.q, np.arange(self.m), side="right") - 1
         self.threshold = np.where(full, self.s[np.clip(last, 0, None)] if len(self.s) else EXCLUDED, EXCLUDED)

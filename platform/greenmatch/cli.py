@@ -77,5 +77,7 @@ def scheduler_run(run_for: float | None) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for group in (users_cli, match_cli, scheduler_cli):
+    from .catalog.demo import seed_cli
+
+    for group in (users_cli, match_cli, scheduler_cli, seed_cli):
         app.cli.add_command(group)

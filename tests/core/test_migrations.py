@@ -10,10 +10,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 from sqlalchemy import inspect
-from support.databases import empty_database
 
 from greenmatch import create_app
 from greenmatch.extensions import db
+from support.databases import empty_database
 
 ROOT = Path(__file__).resolve().parents[2]
 

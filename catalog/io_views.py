@@ -1,0 +1,170 @@
+"""HTTP API of the catalogue's spreadsheets and statistics: Excel export, bulk import, overview.
+
+Registered by the app factory like the other API blueprints (``api.register_blueprint(blp)`` and
+``csrf.exempt(blp)``); :func:`init_app` does the same, idempotently, and adds the ``seed`` CLI group.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
+from sqlalchemy import func, select
+
+from greenmatch import permissions
+from greenmatch.accounts.models import Role
+from greenmatch.api import Blueprint
+from greenmatch.errors import Invalid
+from greenmatch.extensions import db
+
+from . import excel, service, stats
+from .schemas import ProjectQuerySchema, check_region
+
+blp = Blueprint("catalog_io", __name__, url_prefix="/api/v1",
+                description="Excel export and import of projects; statistics for bureaus")
+
+XLSX_DOC = {"type": "string", "format": "binary"}
+
+
+def init_app(app: Flask) -> None:
+    """Register this blueprint and the ``greenmatch seed`` commands on ``app`` unless already there."""
+    from greenmatch.extensions import csrf
+
+    from .demo import seed_cli
+
+    if blp.name not in app.blueprints:
+        app.extensions["greenmatch.api"].register_blueprint(blp)
+        csrf.exempt(blp)
+    if seed_cli.name not in app.cli.commands:
+        app.cli.add_command(seed_cli)
+
+
+def _xlsx(data: bytes, filename: str) -> Response:
+    response = Response(data, mimetype=excel.XLSX_MIMETYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# -- export ----------------------------------------------------------------------------------------
+class ExportQuerySchema(ProjectQuerySchema):
+    class Meta:
+        exclude = ("page", "per_page")
+
+
+@blp.route("/projects/export.xlsx")
+@blp.arguments(ExportQuerySchema, location="query")
+@blp.response(200, XLSX_DOC, content_type=excel.XLSX_MIMETYPE,
+              description="An .xlsx workbook: one row per project, bilingual headers",
+              headers={"Content-Disposition": {"description": "attachment; filename=greenmatch-projects-….xlsx",
+                                               "schema": {"type": "string"}}})
+@blp.errors(401, 403, 422)
+def export_projects(args):
+    """Export the projects the caller sees (bureau: its jurisdiction; admin: all) as an Excel workbook,
+    with the filters of `GET /projects` (status, category, region, instrument, q, sort)."""
+    actor = permissions.require_role(Role.bureau, Role.admin)
+    stmt = service.filtered(actor, args)
+    limit = excel.setting("EXPORT_MAX_ROWS", excel.DEFAULT_EXPORT_MAX_ROWS)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    if total > limit:
+        raise Invalid(f"{total} projects match; narrow the filters to at most {limit} per export",
+                      fields={"_schema": [f"more than {limit} projects"]})
+    projects = db.session.scalars(stmt).unique()
+    filters = {k: v for k, v in args.items() if k != "sort" and v not in (None, "")}
+    notes = {"导出人 Exported by": f"{actor.organization.name} ({actor.email})",
+             "筛选条件 Filters": ", ".join(f"{k}={v}" for k, v in filters.items()) or "—"}
+    if actor.role == Role.bureau:
+        notes["辖区 Jurisdiction"] = actor.organization.region_code
+    workbook = excel.export_workbook(projects, notes=notes)
+    return _xlsx(excel.workbook_bytes(workbook), excel.export_filename())
+
+
+@blp.route("/projects/import-template.xlsx")
+@blp.response(200, XLSX_DOC, content_type=excel.XLSX_MIMETYPE,
+              description="An empty import sheet with one column per importable field")
+@blp.errors(401)
+def import_template():
+    """The import sheet: a header per column (Chinese name and field), code columns formatted as text."""
+    permissions.require_user()
+    return _xlsx(excel.workbook_bytes(excel.template_workbook()), "greenmatch-import-template.xlsx")
+
+
+# -- import ----------------------------------------------------------------------------------------
+class ImportFileSchema(Schema):
+    file = Upload(required=True, metadata={"description": ".xlsx workbook or .csv (UTF-8, with or without BOM)"})
+
+
+class ImportRowSchema(Schema):
+    row = fields.Integer(required=True, metadata={"description": "row number in the spreadsheet (1-based)"})
+    status = fields.String(required=True, validate=validate.OneOf(["accepted", "refused"]))
+    project_id = fields.Integer()
+    project_status = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+
+
+class ImportResultSchema(Schema):
+    accepted = fields.Integer(required=True)
+    refused = fields.Integer(required=True)
+    rows = fields.List(fields.Nested(ImportRowSchema), required=True)
+    ignored_columns = fields.List(fields.String(), metadata={"description": "header cells naming no known field"})
+
+
+@blp.route("/projects/import", methods=["POST"])
+@blp.arguments(ImportFileSchema, location="files")
+@blp.response(200, ImportResultSchema)
+@blp.errors(401, 403, 413, 422)
+def import_projects(files):
+    """Import projects from a spreadsheet (multipart field `file`, .xlsx or .csv). Enterprises import drafts
+    of their own organisation; bureaus import projects of the enterprises named per row (`enterprise_uscc`,
+    `enterprise_name`) in their jurisdiction, which arrive `submitted`. Each row is validated like
+    `POST /projects` and saved on its own: refused rows are reported with their row number and reasons."""
+    actor = permissions.require_role(Role.enterprise, Role.bureau)
+    upload = files["file"]
+    return excel.import_projects(actor, upload.filename, upload.read()).as_dict()
+
+
+# -- statistics ------------------------------------------------------------------------------------
+class OverviewQuerySchema(Schema):
+    region = fields.String(validate=check_region,
+                           metadata={"description": "GB/T 2260 code; narrows a bureau's jurisdiction"})
+    months = fields.Integer(load_default=stats.DEFAULT_MONTHS, validate=validate.Range(min=1, max=stats.MAX_MONTHS))
+
+
+class NamedCountSchema(Schema):
+    code = fields.String()
+    key = fields.String()
+    name_zh = fields.String()
+    name_en = fields.String(allow_none=True)
+    projects = fields.Integer()
+    approved = fields.Integer()
+    financing_need_cny = fields.Float(metadata={"description": "approved + submitted projects"})
+
+
+class OverviewSchema(Schema):
+    """Plus one key per section registered in ``stats.extra_sections`` (e.g. products, engagements)."""
+
+    scope = fields.Dict()
+    generated_at = fields.String()
+    total_projects = fields.Integer()
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    total_financing_need_cny = fields.Float(metadata={"description": "approved + submitted projects"})
+    financing_need_by_status = fields.Dict(keys=fields.String(), values=fields.Float())
+    total_financed_cny = fields.Float()
+    by_category = fields.List(fields.Nested(NamedCountSchema), metadata={"description": "level-1 areas"})
+    uncategorised = fields.Integer()
+    by_region = fields.List(fields.Nested(NamedCountSchema), metadata={"description": "prefectures"})
+    by_instrument = fields.List(fields.Nested(NamedCountSchema))
+    monthly = fields.List(fields.Dict(), metadata={"description": "{month, submitted, approved, rejected}"})
+
+
+@blp.route("/stats/overview")
+@blp.arguments(OverviewQuerySchema, location="query")
+@blp.response(200, OverviewSchema)
+@blp.errors(401, 403, 422)
+def overview(args):
+    """Statistics (bureau: its jurisdiction, `region` may narrow it; admin: all or `region`): counts by status,
+    level-1 category, prefecture and instrument; financing need (approved + submitted) and amount financed;
+    submissions, approvals and rejections per month."""
+    actor = permissions.require_role(Role.bureau, Role.admin)
+    # returned as is (not dumped), so that sections registered in stats.extra_sections pass through
+    return jsonify(stats.overview(actor, args.get("region"), months=args["months"]))
