@@ -21,6 +21,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from greenmatch.api import PageArgsSchema
 from greenmatch.codes import normalize_industry_code
 from greenmatch.facts import CERTIFICATIONS, COLLATERAL, RISK_EXPOSURES, STAGES
 
@@ -203,7 +204,7 @@ class VersionSchema(Schema):
     version = fields.Integer(load_default=None, allow_none=True)
 
 
-class ProjectQuerySchema(Schema):
+class ProjectQuerySchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf([s.value for s in ProjectStatus]))
     category = fields.String()
     region = fields.String()
@@ -212,8 +213,6 @@ class ProjectQuerySchema(Schema):
     sort = fields.String(load_default="-updated_at",
                          validate=validate.OneOf(["-updated_at", "updated_at", "-green_score", "name",
                                                   "-financing_need_cny"]))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
     @validates("category")
     def _category(self, value: str, **kwargs: Any) -> None:
@@ -295,12 +294,11 @@ class HistorySchema(Schema):
     items = fields.List(fields.Nested(TransitionSchema))
 
 
-class TaxonomyQuerySchema(Schema):
+class TaxonomyQuerySchema(PageArgsSchema):
     level = fields.Integer(validate=validate.OneOf([1, 2, 3]))
     parent = fields.String()
     q = fields.String(validate=validate.Length(max=100))
     edition = fields.String(load_default=reference.CURRENT_EDITION, validate=validate.OneOf(["2025", "2019"]))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=100))
 
 
@@ -344,8 +342,7 @@ class CodeNameSchema(Schema):
     level = fields.String()
 
 
-class LookupQuerySchema(Schema):
+class LookupQuerySchema(PageArgsSchema):
     q = fields.String(validate=validate.Length(max=100))
     parent = fields.String(validate=validate.Length(max=6))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))

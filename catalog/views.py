@@ -6,7 +6,7 @@ from flask import request
 from marshmallow import Schema, fields
 
 from greenmatch import permissions
-from greenmatch.api import Blueprint, page_dict, page_of, paginate
+from greenmatch.api import Blueprint, PageArgsSchema, page_dict, page_of, paginate
 from greenmatch.errors import NotFound
 from greenmatch.extensions import db
 
@@ -200,13 +200,8 @@ def project_assessment(project_id: int):
     return service.get_assessment(permissions.current_actor(), project_id).as_dict(locale())
 
 
-class QueueArgsSchema(Schema):
-    page = fields.Integer(load_default=1)
-    per_page = fields.Integer(load_default=20)
-
-
 @blp.route("/review-queue")
-@blp.arguments(LookupQuerySchema, location="query")
+@blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_of(ProjectSchema))
 @blp.errors(401, 403, 422)
 def queue(args):

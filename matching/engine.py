@@ -26,11 +26,21 @@ and keeps each project's top K products and each product's running top L project
 yields, per chunk, every kept pair of those projects (in a project's top K, in a product's top L,
 or both; each pair once, with both ranks), explained. Ties break by score desc, then product id
 asc (for a project's list) or project id asc (for a product's list): results are reproducible
-and independent of the chunk size.
+and independent of the chunk size and of the number of worker processes.
+
+Pass 1 (and :meth:`MatchEngine.project_index`) run in forked worker processes when there are
+several chunks (``MatchSettings.workers``; 0 = one per core, at most 4): the plugins, called once
+per project and plugin, dominate a run's time. Workers inherit the facts and the product index at
+fork time and send back only compact arrays. Set ``workers=1`` where forking is unwelcome (e.g. a
+multi-threaded web worker).
+
+A batch's ``matches`` is a :class:`MatchList`: rows are made on access, and their reasons and
+paths are rendered on first read (about 10-30 µs a row; parts shared between rows are cached).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing
 import os
@@ -54,8 +64,10 @@ from .scorer import (
     ProductTop,
     ProjectBlock,
     Vocabulary,
+    assemble_block,
     build_block,
     compressed_X,
+    evaluate_projects,
     score_block,
     score_chunk,
     top_pairs,
@@ -122,8 +134,32 @@ class Match:
                 f"project_rank={self.project_rank}, product_rank={self.product_rank})")
 
 
+class MatchList(Sequence[Match]):
+    """The matches of a batch, made on access (a batch may hold tens of thousands of rows: keeping
+    no object per row until it is read spares memory and garbage-collector time)."""
+
+    def __init__(self, explainer: BatchExplainer) -> None:
+        self._ex = explainer
+
+    def __len__(self) -> int:
+        return len(self._ex)
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return [Match(self._ex, j) for j in range(*i.indices(len(self._ex)))]
+        if i < 0:
+            i += len(self._ex)
+        if not 0 <= i < len(self._ex):
+            raise IndexError(i)
+        return Match(self._ex, i)
+
+    def __iter__(self) -> Iterator[Match]:
+        ex = self._ex
+        return (Match(ex, i) for i in range(len(ex)))
+
+
 def _matches(explainer: BatchExplainer) -> list[Match]:
-    return [Match(explainer, i) for i in range(len(explainer))]
+    return list(MatchList(explainer))
 
 
 @dataclass
@@ -133,7 +169,7 @@ class MatchBatch:
 
     number: int
     project_ids: np.ndarray
-    matches: list[Match]
+    matches: Sequence[Match]  # a MatchList: rows made on access
 
 
 @dataclass
@@ -209,6 +245,7 @@ class MatchEngine:
         self.plugin_tags = Vocabulary()
         self.names: dict[NodeKey, tuple[str, str]] = {
             (INSTRUMENT, k): (p.name_zh, p.name_en) for k, p in self.plugins.items()}
+        self.render_memo: dict[Any, Any] = {}  # explanation parts that depend on codes only
 
     # -- indexes ---------------------------------------------------------------------------------
     def product_index(self, products: Iterable[ProductFacts], outcomes: Iterable[Outcome] = (),
@@ -228,10 +265,20 @@ class MatchEngine:
                            self.plugin_tags, index)
 
     def project_index(self, projects: Iterable[ProjectFacts], *, chunk_size: int | None = None) -> ProjectIndex:
-        """Every project's side, precomputed (plugins evaluated once), for :meth:`match_product`."""
+        """Every project's side, precomputed (plugins evaluated once, in worker processes when
+        there are several chunks), for :meth:`match_product`."""
         ordered = _sorted_projects(projects)
         size = chunk_size or self.settings.chunk_size
-        blocks = [self.project_block(ordered[i:i + size]) for i in range(0, len(ordered), size)]
+        ranges = [(a, min(a + size, len(ordered))) for a in range(0, len(ordered), size)]
+        plugins = list(self.plugins.values())
+        with _pool(self, ordered, None, _workers(self.settings, len(ranges))) as (pool, key):
+            if pool is None:
+                evaluations: Iterable[Any] = (evaluate_projects(ordered[a:b], plugins, self.settings, self.tax)
+                                              for a, b in ranges)
+            else:
+                evaluations = pool.imap(_evaluate_slice, [(key, a, b) for a, b in ranges])
+            blocks = [assemble_block(ordered[a:b], ev, plugins, self.features, self.plugin_tags)
+                      for (a, b), ev in zip(ranges, evaluations, strict=True)]
         return ProjectBlock.concat(blocks) if blocks else self.project_block([])
 
     def graph(self, projects: Iterable[ProjectFacts], products: Iterable[ProductFacts],
@@ -267,7 +314,7 @@ class MatchEngine:
         at, ranks = top_pairs(pairs.rows, pairs.qs, pairs.scores, self.settings.project_top_k)
         qs, scores = pairs.qs[at], pairs.scores[at]
         return _matches(BatchExplainer(block, Xc, products, pairs.rows[at], qs, scores, ranks + 1, None,
-                                       self.settings, self.tax, self.names))
+                                       self.settings, self.tax, self.names, self.render_memo))
 
     def score_product(self, product: ProductFacts, projects: ProjectIndex, outcomes: Iterable[Outcome] = (),
                       financed_projects: Iterable[ProjectFacts] = ()) -> tuple[np.ndarray, np.ndarray]:
@@ -288,12 +335,12 @@ class MatchEngine:
         at, ranks = top_pairs(pairs.qs, pairs.rows, pairs.scores, self.settings.product_top_l)
         rows, scores = pairs.rows[at], pairs.scores[at]
         return _matches(BatchExplainer(projects, Xc, index, rows, pairs.qs[at], scores, None, ranks + 1,
-                                       self.settings, self.tax, self.names))
+                                       self.settings, self.tax, self.names, self.render_memo))
 
 
 # Full runs score chunks in forked worker processes; a worker finds its run's inputs here
 # (inherited at fork time, never pickled) under the run's key.
-_FORK_JOBS: dict[int, tuple[Sequence[ProjectFacts], MatchEngine, ProductIndex]] = {}
+_FORK_JOBS: dict[int, tuple[Sequence[ProjectFacts], MatchEngine, ProductIndex | None]] = {}
 _FORK_KEYS = itertools.count(1)
 
 
@@ -303,14 +350,47 @@ def _worker_init() -> None:
         engine.tax._lock = threading.Lock()
         engine.features._lock = threading.Lock()
         engine.plugin_tags._lock = threading.Lock()
-        index._lock = threading.Lock()
+        if index is not None:
+            index._lock = threading.Lock()
+
+
+def _evaluate_slice(task: tuple[int, int, int]) -> Any:
+    key, start, stop = task
+    projects, engine, _ = _FORK_JOBS[key]
+    return evaluate_projects(projects[start:stop], list(engine.plugins.values()), engine.settings, engine.tax)
+
+
+def _workers(settings: MatchSettings, chunks: int) -> int:
+    """Processes to use for ``chunks`` chunks (see ``MatchSettings.workers``); one for a single chunk."""
+    wanted = settings.workers if settings.workers > 0 else min(4, os.cpu_count() or 1)
+    return max(1, min(wanted, chunks))
+
+
+@contextlib.contextmanager
+def _pool(engine: MatchEngine, projects: Sequence[ProjectFacts], index: ProductIndex | None,
+          workers: int) -> Iterator[tuple[Any, int]]:
+    """A pool of forked workers sharing ``projects``, the engine and the index (none when ``workers``
+    is 1); terminated on exit, also when the caller stops early or fails."""
+    key = next(_FORK_KEYS)
+    if workers <= 1:
+        yield None, key
+        return
+    _FORK_JOBS[key] = (projects, engine, index)
+    pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_init)
+    try:
+        yield pool, key
+    finally:
+        _FORK_JOBS.pop(key, None)
+        pool.terminate()
+        pool.join()
 
 
 def _score_slice(task: tuple[int, int, int]) -> ChunkScores:
     key, start, stop = task
     projects, engine, index = _FORK_JOBS[key]
     chunk = engine.score_chunk(projects[start:stop], start, index)
-    chunk.block.facts = []  # the parent has them; do not send them back
+    chunk.block.facts = []  # the parent has these; do not send them back
+    chunk.block.plugins = []
     return chunk
 
 
@@ -335,9 +415,12 @@ class MatchRun:
         self._products, self._outcomes = products, list(outcomes)
         self._financed = list(financed_projects)
         self.progress = progress
-        self.chunk_size = chunk_size or engine.settings.chunk_size
-        if self.chunk_size < 1:
+        if chunk_size is not None and chunk_size < 1:
             raise ValueError("chunk_size must be >= 1")
+        self.chunk_size = chunk_size or engine.settings.chunk_size
+        wanted = _workers(engine.settings, len(self.projects))
+        if chunk_size is None and wanted > 1:  # enough chunks to keep every worker busy
+            self.chunk_size = min(self.chunk_size, max(512, -(-len(self.projects) // (4 * wanted))))
         self.stats = RunStats(projects=len(self.projects))
         self.product_index: ProductIndex | None = None
         self._started = False
@@ -347,13 +430,6 @@ class MatchRun:
             raise RuntimeError("a MatchRun can be iterated once")
         self._started = True
         return self._generate()
-
-    def workers(self, chunks: int) -> int:
-        """Processes to evaluate the plugins with (see ``MatchSettings.workers``)."""
-        wanted = self.engine.settings.workers
-        if wanted == 0:
-            wanted = min(4, os.cpu_count() or 1) if chunks > 1 else 1
-        return max(1, min(wanted, chunks))
 
     def _tick(self, done: int, total: int) -> None:
         if self.progress is not None:
@@ -380,18 +456,16 @@ class MatchRun:
         chunks: list[Any] = []
         product_top = ProductTop(m, settings.product_top_l, settings.score_decimals)
         ranges = [(a, min(a + self.chunk_size, n)) for a in range(0, n, self.chunk_size)]
-        workers = self.workers(len(ranges))
-        stats.workers = workers
-        pool, key = None, next(_FORK_KEYS)
-        try:
-            if workers > 1:
-                _FORK_JOBS[key] = (self.projects, engine, index)
-                pool = multiprocessing.get_context("fork").Pool(workers, initializer=_worker_init)
-                results = pool.imap(_score_slice, [(key, a, b) for a, b in ranges])
+        stats.workers = _workers(settings, len(ranges))
+        with _pool(engine, self.projects, index, stats.workers) as (pool, key):
+            if pool is None:
+                results: Iterable[ChunkScores] = (engine.score_chunk(self.projects[a:b], a, index)
+                                                  for a, b in ranges)
             else:
-                results = (engine.score_chunk(self.projects[a:b], a, index) for a, b in ranges)
+                results = pool.imap(_score_slice, [(key, a, b) for a, b in ranges])
             for (start, stop), chunk in zip(ranges, results, strict=True):
                 chunk.block.facts = self.projects[start:stop]
+                chunk.block.plugins = list(engine.plugins.values())
                 stats.pairs_considered += chunk.considered
                 stats.pairs_eligible += chunk.eligible
                 qs, rows, vals = chunk.candidates
@@ -400,11 +474,6 @@ class MatchRun:
                 chunks.append(chunk)
                 stats.chunks += 1
                 self._tick(stop, total)
-        finally:
-            _FORK_JOBS.pop(key, None)
-            if pool is not None:
-                pool.terminate()
-                pool.join()
         stats.seconds["score"] = time.perf_counter() - t1
 
         # pass 2: per chunk, the union of both sides' kept pairs, explained
@@ -446,5 +515,5 @@ class MatchRun:
         r_all, q_all, score = r_all[order], q_all[order], score[order]
         project_rank, product_rank = project_rank[order], product_rank[order]
         explainer = BatchExplainer(block, Xc, index, r_all, q_all, score, project_rank, product_rank,
-                                   self.engine.settings, self.engine.tax, self.engine.names)
-        return MatchBatch(number, block.ids.copy(), _matches(explainer))
+                                   self.engine.settings, self.engine.tax, self.engine.names, self.engine.render_memo)
+        return MatchBatch(number, block.ids.copy(), MatchList(explainer))

@@ -14,9 +14,9 @@ A path is a sequence of nodes with bilingual labels, e.g. (zh)::
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -37,18 +37,14 @@ from .graph import (
     STAGE,
     TAG,
     NodeKey,
-    ProductLinks,
     ProjectLinks,
     Taxonomy,
 )
 from .scorer import ProductIndex, ProjectBlock, amount_fit, policy_items
-from .settings import OTHER_COMPONENTS, PATH_COMPONENTS, MatchSettings
-
-ALL_COMPONENTS = PATH_COMPONENTS + OTHER_COMPONENTS
+from .settings import PATH_COMPONENTS, MatchSettings
 
 
-@dataclass(frozen=True)
-class ExplanationPath:
+class ExplanationPath(NamedTuple):
     """One meta-path instance from the project to the product.
 
     ``kind``: the meta-path (``category``, ``region``, ``tag``, ``industry``, ``outcome_category``,
@@ -73,17 +69,28 @@ def _money(value: float) -> str:
     return f"{value:,.0f}"
 
 
+PRODUCT_DEPENDENT = frozenset({"outcome_category", "outcome_industry"})
+ALL_PRODUCTS_CATEGORIES = Reason("the product covers every green category", "产品支持全部绿色类别")
+ALL_REGIONS = Reason("the product serves all regions", "产品面向全国")
+KEY_REGIONS = {"11": ("北京（京津冀）", "Beijing (Jing-Jin-Ji)"), "12": ("天津（京津冀）", "Tianjin (Jing-Jin-Ji)"),
+               "13": ("河北（京津冀）", "Hebei (Jing-Jin-Ji)")}
+
+
 class BatchExplainer:
     """The rows of a batch of kept pairs (``rows`` into ``block``, ``qs`` into ``index``) and their
     explanation data; :class:`~greenmatch.matching.engine.Match` objects are views on it.
-    ``project_ranks`` / ``product_ranks``: 1-based, 0 or None = not ranked on that side."""
+    ``project_ranks`` / ``product_ranks``: 1-based, 0 or None = not ranked on that side.
+
+    ``memo``: a cache shared across batches (the engine's) for the parts of paths and reasons that
+    depend on codes only; product-dependent parts are cached on the product index."""
 
     def __init__(self, block: ProjectBlock, Xc: sp.csr_matrix, index: ProductIndex, rows: np.ndarray,
                  qs: np.ndarray, scores: np.ndarray, project_ranks: np.ndarray | None,
                  product_ranks: np.ndarray | None, settings: MatchSettings, tax: Taxonomy,
-                 names: Mapping[NodeKey, tuple[str, str]]) -> None:
+                 names: Mapping[NodeKey, tuple[str, str]], memo: dict[Any, Any] | None = None) -> None:
         self.block, self.index, self.settings, self.tax, self.names = block, index, settings, tax, names
-        self.rows, self.qs = rows, qs
+        self.memo = {} if memo is None else memo
+        self.rows, self.qs = rows.tolist(), qs.tolist()
         n_pairs = len(rows)
         self.project_ids = block.ids[rows].tolist()
         self.product_ids = index.ids[qs].tolist()
@@ -91,200 +98,333 @@ class BatchExplainer:
         none = [None] * n_pairs
         self.project_ranks = none if project_ranks is None else [r or None for r in project_ranks.tolist()]
         self.product_ranks = none if product_ranks is None else [r or None for r in product_ranks.tolist()]
-        self.instruments = [index.facts[q].instrument for q in qs.tolist()]
-        self._paths: dict[int, tuple[ExplanationPath, ...]] = {}
-        self._reasons: dict[int, tuple[Reason, ...]] = {}
+        facts = index.facts
+        self.instruments = [facts[q].instrument for q in self.qs]
+        self._paths: list[tuple[ExplanationPath, ...]] = []
+        self._reasons: list[tuple[Reason, ...]] = []
+        self._rendered = False
+        self._mids: dict[int, Any] = {}  # (project row, column) -> path middle
+        self._by_row: dict[Any, Any] = {}  # per project row (and column) reason parts
+        # contributions per (pair, meeting node): the element-wise product of the two half-path rows
         E = Xc[rows].multiply(index.Yu[qs]).tocsr() if n_pairs else sp.csr_matrix((0, len(index.used)))
         E.eliminate_zeros()
         entry_row = np.repeat(np.arange(n_pairs), np.diff(E.indptr))
         order = np.lexsort((E.indices, -E.data, entry_row))
-        self.cols = E.indices[order].astype(np.int64)
-        self.vals = E.data[order]
-        self.indptr = E.indptr
-        comp = index.used_component[self.cols] if len(self.cols) else np.zeros(0, dtype=np.int64)
+        cols, vals = E.indices[order].astype(np.int64), E.data[order]
+        comp = index.used_component[cols] if len(cols) else np.zeros(0, dtype=np.int64)
         n_path = len(PATH_COMPONENTS)
-        by_comp = np.bincount(entry_row[order] * n_path + comp, weights=self.vals, minlength=n_pairs * n_path)
+        by_comp = np.bincount(entry_row[order] * n_path + comp, weights=vals, minlength=n_pairs * n_path)
         self.path_components = by_comp.reshape(n_pairs, n_path)
-        # the other components, per pair
+        self.cols, self.vals, self.indptr = cols.tolist(), vals.tolist(), E.indptr.tolist()
         instr = index.instr[qs]
-        self.plugin_fit = block.fit[rows, instr]
-        self.policy = block.policy[rows]
+        self.plugin_fit = block.fit[rows, instr].tolist()
+        self.policy = block.policy[rows].tolist()
 
     def __len__(self) -> int:
         return len(self.rows)
 
     # -- per pair ------------------------------------------------------------------------------
     def components(self, i: int) -> dict[str, float]:
+        """Score points per component (path components from the contributions, the others recomputed)."""
         s = self.settings
         project, product = self.block.facts[self.rows[i]], self.index.facts[self.qs[i]]
         out = {name: float(v) for name, v in zip(PATH_COMPONENTS, self.path_components[i], strict=True)}
         out["amount"] = s.w_amount * amount_fit(project.financing_need_cny, product.params, s)
-        out["plugin"] = s.w_plugin * float(self.plugin_fit[i])
-        out["policy"] = s.w_policy * float(self.policy[i])
+        out["plugin"] = s.w_plugin * self.plugin_fit[i]
+        out["policy"] = s.w_policy * self.policy[i]
         return out
 
-    def _entries(self, i: int) -> list[tuple[str, Any, float]]:
+    def entries(self, i: int) -> list[tuple[str, Any, float]]:
+        """(meta-path, meeting node, score points) of the pair, largest first."""
         lo, hi = self.indptr[i], self.indptr[i + 1]
-        keys = self.index.features.keys
-        used = self.index.used
-        return [(*keys[used[c]], float(v)) for c, v in zip(self.cols[lo:hi], self.vals[lo:hi], strict=True)]
+        keys = self.index.used_keys
+        return [(*keys[c], v) for c, v in zip(self.cols[lo:hi], self.vals[lo:hi], strict=True)]
 
     def paths(self, i: int) -> tuple[ExplanationPath, ...]:
-        found = self._paths.get(i)
-        if found is None:
-            found = self._paths[i] = self._make_paths(i)
-        return found
+        if not self._rendered:
+            self.render()
+        return self._paths[i]
 
     def reasons(self, i: int) -> tuple[Reason, ...]:
-        found = self._reasons.get(i)
-        if found is None:
-            found = self._reasons[i] = self._make_reasons(i)
-        return found
+        if not self._rendered:
+            self.render()
+        return self._reasons[i]
 
+    def render(self) -> None:
+        """Write every row's paths and reasons at once (the first read of any row does it: a batch
+        is read whole). The cyclic garbage collector is paused meanwhile: the rows create many
+        small, acyclic objects, and collections triggered by them would re-scan the whole heap."""
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            self._paths = [self._make_paths(i) for i in range(len(self.rows))]
+            self._reasons = [self._make_reasons(i) for i in range(len(self.rows))]
+            self._rendered = True
+        finally:
+            if paused:
+                gc.enable()
+
+    # -- paths -----------------------------------------------------------------------------------
     def _make_paths(self, i: int) -> tuple[ExplanationPath, ...]:
         p_row, q = self.rows[i], self.qs[i]
-        plinks, qlinks = self.block.links[p_row], self.index.links[q]
+        plinks = self.block.links[p_row]
+        start = ((PROJECT, plinks.id), self.block.facts[p_row].name)
+        end = self._product_end(q)
         out = []
-        for kind, meeting, value in self._entries(i)[: self.settings.paths_per_match]:
-            nodes = self._path_nodes(kind, meeting, plinks, qlinks, q)
-            if nodes:
-                out.append(self._path(kind, value, nodes, p_row, q))
+        lo = self.indptr[i]
+        hi = min(self.indptr[i + 1], lo + self.settings.paths_per_match)
+        keys, mids, width = self.index.used_keys, self._mids, len(self.index.used_keys)
+        for c, value in zip(self.cols[lo:hi], self.vals[lo:hi], strict=True):
+            kind, meeting = keys[c]
+            if kind in PRODUCT_DEPENDENT:
+                middle = self._middle(kind, meeting, plinks, q, p_row)
+            else:  # depends on the project and the node only: cached per batch
+                cached = p_row * width + c
+                middle = mids.get(cached, mids)
+                if middle is mids:
+                    middle = mids[cached] = self._middle(kind, meeting, plinks, q, p_row)
+            if middle is not None:
+                out.append(_join(kind, value, start, middle, end))
         if not out:  # every pair passed the instrument's assessment: that link always exists
-            nodes = ((PROJECT, plinks.id), (INSTRUMENT, qlinks.instrument), (PRODUCT, qlinks.id))
-            out.append(self._path("instrument", self.settings.w_plugin * float(self.plugin_fit[i]), nodes, p_row, q))
+            middle = self._plain_middle(INSTRUMENT, self.instruments[i])
+            out.append(_join("instrument", self.settings.w_plugin * self.plugin_fit[i], start, middle, end))
         return tuple(out)
 
-    def _make_reasons(self, i: int) -> tuple[Reason, ...]:
-        p_row, q = self.rows[i], self.qs[i]
-        project, product = self.block.facts[p_row], self.index.facts[q]
-        plinks, qlinks = self.block.links[p_row], self.index.links[q]
-        entries = self._entries(i)
-        by_kind: dict[str, list[tuple[Any, float]]] = {}
-        for kind, meeting, value in entries:
-            by_kind.setdefault(kind, []).append((meeting, value))
-        out: list[Reason] = []
-        tax = self.tax
-        # category
-        if qlinks.categories == (CATEGORY_ROOT,):
-            out.append(Reason("the product covers every green category", "产品支持全部绿色类别"))
-        elif by_kind.get("category"):
-            target = by_kind["category"][0][0]
-            source = _best_source(tax, CATEGORY, plinks.categories, target)
-            zh_s, en_s = tax.label((CATEGORY, source))
-            zh_t, en_t = tax.label((CATEGORY, target))
-            if source == target:
-                out.append(Reason(f"category {en_s} is a focus of the product",
-                                  f"项目类别 {zh_s} 属于产品重点支持类别"))
-            else:
-                out.append(Reason(f"category {en_s} falls under the product's focus {en_t}",
-                                  f"项目类别 {zh_s} 属于产品支持范围 {zh_t}"))
-        # region
-        if qlinks.regions == (REGION_ROOT,):
-            out.append(Reason("the product serves all regions", "产品面向全国"))
-        else:
-            target = next((m for m, _ in by_kind.get("region", ()) if m != REGION_ROOT), None)
-            if target is not None:
-                zh_r, en_r = tax.label((REGION, plinks.region))
-                zh_t, en_t = tax.label((REGION, target))
-                out.append(Reason(f"the project's location {en_r} is within the product's region {en_t}",
-                                  f"项目所在地 {zh_r} 在产品服务区域 {zh_t} 内"))
-        # amount
-        low, high = product.params.get("min_amount_cny"), product.params.get("max_amount_cny")
-        if low is not None or high is not None:
-            need = project.financing_need_cny
-            rng_en = f"¥{_money(low or 0)}–" + (f"¥{_money(high)}" if high is not None else "∞")
-            rng_zh = f"{_money(low or 0)}–" + (f"{_money(high)} 元" if high is not None else "不限")
-            out.append(Reason(f"financing need ¥{_money(need)} within the product's range {rng_en}",
-                              f"融资需求 {_money(need)} 元在产品额度 {rng_zh} 范围内"))
-        # tags
-        tags = [m for m, _ in by_kind.get("tag", ())]
-        if tags:
-            labels = [tax.label((TAG, t)) for t in tags[:4]]
-            out.append(Reason("shared features: " + ", ".join(en for _, en in labels),
-                              "共同特征：" + "、".join(zh for zh, _ in labels)))
-        # outcomes
-        financed = self.index.financed[q]
-        if financed and (by_kind.get("outcome_category") or by_kind.get("outcome_industry")):
-            cats, ind = set(plinks.categories), plinks.industry
-            similar = [f for f in financed if set(f.categories) & cats or (ind and _industry(f) == ind)]
-            if similar:
-                out.append(Reason(f"the product has financed {len(similar)} similar project(s)",
-                                  f"该产品已为 {len(similar)} 个同类项目提供融资"))
-        # preference
-        if by_kind.get("preference"):
-            zh_i, en_i = self._label((INSTRUMENT, qlinks.instrument), p_row, q)
-            out.append(Reason(f"the enterprise prefers {en_i}", f"企业偏好{zh_i}"))
-        # stage
-        if qlinks.stages:
-            zh_s, en_s = tax.label((STAGE, project.stage))
-            out.append(Reason(f"the product serves projects in the {en_s} stage", f"产品支持处于{zh_s}的项目"))
-        # policy
-        items = policy_items(project, self.settings)
-        if items:
-            zh_items, en_items = [], []
-            for key, _ in items:
-                kind, _, value = key.partition(":")
-                if kind == "certification":
-                    zh, en = tax.label((TAG, f"certification:{value}"))
-                else:
-                    zh, en = "重点区域（京津冀）" if value in ("11", "12", "13") else f"重点区域 {value}", \
-                        "priority region" + (" (Jing-Jin-Ji)" if value in ("11", "12", "13") else f" {value}")
-                zh_items.append(zh)
-                en_items.append(en)
-            out.append(Reason("policy priority: " + ", ".join(en_items), "政策优先：" + "、".join(zh_items)))
-        # the instrument plugin's own reasons
-        fit = self.block.fits[p_row][int(self.index.instr[q])]
-        if fit is not None:
-            out.extend(fit.reasons)
-        return tuple(dict.fromkeys(out))
+    def _product_end(self, q: int) -> tuple[NodeKey, str, str]:
+        memo = self.index.render_memo
+        key = ("end", q)
+        found = memo.get(key)
+        if found is None:
+            name = self.index.facts[q].name
+            found = memo[key] = ((PRODUCT, self.index.ids[q].item()), f"产品: {name}", f"product: {name}")
+        return found
 
-    # -- path reconstruction ---------------------------------------------------------------------
-    def _path_nodes(self, kind: str, meeting: Any, plinks: ProjectLinks, qlinks: ProductLinks,
-                    q: int) -> tuple[NodeKey, ...] | None:
+    def _labels(self, nodes: Sequence[NodeKey]) -> tuple[tuple[NodeKey, ...], tuple[str, ...], tuple[str, ...]]:
+        labels = [self.tax.label(n, self.names) for n in nodes]
+        return tuple(nodes), tuple(zh for zh, _ in labels), tuple(en for _, en in labels)
+
+    def _plain_middle(self, kind: str, key: Any) -> Middle:
+        memo_key = ("mid", kind, key)
+        found = self.memo.get(memo_key)
+        if found is None:
+            found = self.memo[memo_key] = self._labels([(kind, key)])
+        return found
+
+    def _middle(self, kind: str, meeting: Any, plinks: ProjectLinks, q: int, p_row: int) -> Middle | None:
+        """The nodes between the project and the product (with labels), cached by what they depend on."""
         tax = self.tax
-        start, end = (PROJECT, plinks.id), (PRODUCT, qlinks.id)
+        if kind == "category":
+            key: Any = ("mid", kind, plinks.categories, meeting)
+        elif kind == "region":
+            key = ("mid", kind, plinks.region, meeting)
+        elif kind == "industry":
+            key = ("mid", kind, plinks.industry, meeting)
+        elif kind in ("outcome_category", "outcome_industry"):
+            return self._outcome_middle(kind, meeting, q, plinks.id)
+        else:
+            return self._plain_middle({"tag": TAG, "preference": INSTRUMENT, "stage": STAGE}[kind], meeting)
+        if key in self.memo:
+            return self.memo[key]
+        nodes: list[NodeKey] | None = None
         if kind == "category":
             source = _best_source(tax, CATEGORY, plinks.categories, meeting)
-            return (start, *_climb(tax, CATEGORY, source, meeting), end) if source else None
-        if kind == "region":
-            return (start, *_climb(tax, REGION, plinks.region, meeting), end)
-        if kind == "industry":
+            nodes = _climb(tax, CATEGORY, source, meeting) if source else None
+        elif kind == "region":
+            nodes = _climb(tax, REGION, plinks.region, meeting)
+        else:
             anchor = tax.activity_anchor(plinks.industry) if plinks.industry else None
-            if anchor is None:
-                return None
-            code, _, cats = anchor
-            source = _best_source(tax, CATEGORY, cats, meeting)
-            if source is None:
-                return None
-            return (start, *_climb(tax, INDUSTRY, plinks.industry, code), *_climb(tax, CATEGORY, source, meeting), end)
-        if kind == "outcome_category":
-            f = next((f for f in self.index.financed[q] if meeting in f.categories), None)
-            return (start, (CATEGORY, meeting), (PROJECT, f.id), end) if f else None
-        if kind == "outcome_industry":
-            f = next((f for f in self.index.financed[q] if _industry(f) == meeting), None)
-            return (start, (INDUSTRY, meeting), (PROJECT, f.id), end) if f else None
-        kinds = {"tag": TAG, "preference": INSTRUMENT, "stage": STAGE}
-        return (start, (kinds[kind], meeting), end)
+            if anchor is not None:
+                code, _, cats = anchor
+                source = _best_source(tax, CATEGORY, cats, meeting)
+                if source is not None:
+                    nodes = _climb(tax, INDUSTRY, plinks.industry, code) + _climb(tax, CATEGORY, source, meeting)
+        found = self.memo[key] = self._labels(nodes) if nodes else None
+        return found
 
-    def _label(self, node: NodeKey, p_row: int, q: int, position: int = 0) -> tuple[str, str]:
-        kind, key = node
-        if kind == PROJECT:
-            project = self.block.facts[p_row]
-            if position == 0:
-                return project.name, project.name
-            if key == project.id:
-                return "本项目（已获该产品融资）", "this project (financed by the product)"
-            f = next((f for f in self.index.financed[q] if f.id == key), None)
-            name = f.name if f else f"#{key}"
-            return f"已获该产品融资的项目: {name}", f"project financed by the product: {name}"
-        if kind == PRODUCT:
-            name = self.index.facts[q].name
-            return f"产品: {name}", f"product: {name}"
-        return self.tax.label(node, self.names)
+    def _outcome_middle(self, kind: str, meeting: Any, q: int, project_id: int) -> Middle | None:
+        memo = self.index.render_memo
+        key = ("mid", kind, q, meeting)
+        if key not in memo:
+            if kind == "outcome_category":
+                f = next((f for f in self.index.financed[q] if meeting in f.categories), None)
+                node: NodeKey = (CATEGORY, meeting)
+            else:
+                f = next((f for f in self.index.financed[q] if _industry(f) == meeting), None)
+                node = (INDUSTRY, meeting)
+            if f is None:
+                memo[key] = None
+            else:
+                zh, en = self.tax.label(node, self.names)
+                memo[key] = (f.id, node, zh, en, f.name)
+        found = memo[key]
+        if found is None:
+            return None
+        fid, node, zh, en, name = found
+        if fid == project_id:
+            f_zh, f_en = "本项目（已获该产品融资）", "this project (financed by the product)"
+        else:
+            f_zh, f_en = f"已获该产品融资的项目: {name}", f"project financed by the product: {name}"
+        return (node, (PROJECT, fid)), (zh, f_zh), (en, f_en)
 
-    def _path(self, kind: str, value: float, nodes: tuple[NodeKey, ...], p_row: int, q: int) -> ExplanationPath:
-        labels = [self._label(n, p_row, q, i) for i, n in enumerate(nodes)]
-        return ExplanationPath(kind, value, nodes, tuple(zh for zh, _ in labels), tuple(en for _, en in labels))
+    # -- reasons ---------------------------------------------------------------------------------
+    def _make_reasons(self, i: int) -> tuple[Reason, ...]:
+        p_row, q = self.rows[i], self.qs[i]
+        project = self.block.facts[p_row]
+        plinks, qlinks = self.block.links[p_row], self.index.links[q]
+        keys, width = self.index.used_keys, len(self.index.used_keys)
+        first: dict[str, int] = {}  # meta-path -> column of its largest contribution
+        tags: list[str] = []
+        for c in self.cols[self.indptr[i]:self.indptr[i + 1]]:
+            kind, meeting = keys[c]
+            if kind == "tag":
+                tags.append(meeting)
+            elif kind not in first and meeting != REGION_ROOT:
+                first[kind] = c
+        memo, by_row = self.memo, self._by_row
+        out: list[Reason] = []
+        # category
+        if qlinks.categories == (CATEGORY_ROOT,):
+            out.append(ALL_PRODUCTS_CATEGORIES)
+        elif "category" in first:
+            cached = p_row * width + first["category"]
+            reason = by_row.get(cached)
+            if reason is None:
+                target = keys[first["category"]][1]
+                reason = by_row[cached] = self._cached(("r-cat", plinks.categories, target), self._category_reason,
+                                                       plinks.categories, target)
+            out.append(reason)
+        # region
+        if qlinks.regions == (REGION_ROOT,):
+            out.append(ALL_REGIONS)
+        elif "region" in first:
+            cached = p_row * width + first["region"]
+            reason = by_row.get(cached)
+            if reason is None:
+                target = keys[first["region"]][1]
+                reason = by_row[cached] = self._cached(("r-reg", plinks.region, target), self._region_reason,
+                                                       plinks.region, target)
+            out.append(reason)
+        # amount
+        rng = self._amount_range(q)
+        if rng is not None:
+            need = _money(project.financing_need_cny)
+            out.append(Reason(f"financing need ¥{need} within the product's range {rng[1]}",
+                              f"融资需求 {need} 元在产品额度 {rng[0]} 范围内"))
+        # tags
+        if tags:
+            shown = tuple(tags[:4])
+            out.append(self._cached(("r-tag", shown), self._tags_reason, shown))
+        # outcomes
+        if "outcome_category" in first or "outcome_industry" in first:
+            key = ("r-out", q, plinks.categories, plinks.industry)
+            reason = self.index.render_memo.get(key, False)
+            if reason is False:
+                reason = self.index.render_memo[key] = self._outcome_reason(q, plinks)
+            if reason is not None:
+                out.append(reason)
+        # preference
+        if "preference" in first:  # the product's instrument is one the enterprise prefers
+            out.append(self._cached(("r-pref", qlinks.instrument), self._preference_reason, qlinks.instrument))
+        # stage
+        if qlinks.stages:
+            out.append(self._cached(("r-stage", project.stage), self._stage_reason, project.stage))
+        # policy
+        policy = by_row.get(("pol", p_row), False)
+        if policy is False:
+            key = ("r-pol", project.certifications, project.region_code)
+            policy = memo.get(key, False)
+            if policy is False:
+                policy = memo[key] = self._policy_reason(project)
+            by_row[("pol", p_row)] = policy
+        if policy is not None:
+            out.append(policy)
+        # the instrument plugin's own reasons
+        fit = self.block.fits[p_row][self.index.instr_list[q]]
+        if fit is not None:
+            out.extend(fit.reasons)
+        return tuple(out)
+
+    def _cached(self, key: Any, make: Any, *args: Any) -> Reason:
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = make(*args)
+        return found
+
+    def _category_reason(self, categories: tuple[str, ...], target: str) -> Reason:
+        source = _best_source(self.tax, CATEGORY, categories, target) or target
+        zh_s, en_s = self.tax.label((CATEGORY, source))
+        if source == target:
+            return Reason(f"category {en_s} is a focus of the product", f"项目类别 {zh_s} 属于产品重点支持类别")
+        zh_t, en_t = self.tax.label((CATEGORY, target))
+        return Reason(f"category {en_s} falls under the product's focus {en_t}",
+                      f"项目类别 {zh_s} 属于产品支持范围 {zh_t}")
+
+    def _region_reason(self, region: str, target: str) -> Reason:
+        zh_r, en_r = self.tax.label((REGION, region))
+        if region == target:
+            return Reason(f"the project's location {en_r} is a region the product serves",
+                          f"项目所在地 {zh_r} 属于产品服务区域")
+        zh_t, en_t = self.tax.label((REGION, target))
+        return Reason(f"the project's location {en_r} is within the product's region {en_t}",
+                      f"项目所在地 {zh_r} 在产品服务区域 {zh_t} 内")
+
+    def _amount_range(self, q: int) -> tuple[str, str] | None:
+        memo = self.index.render_memo
+        key = ("range", q)
+        if key not in memo:
+            params = self.index.facts[q].params
+            low, high = params.get("min_amount_cny"), params.get("max_amount_cny")
+            if low is None and high is None:
+                memo[key] = None
+            else:
+                memo[key] = (f"{_money(low or 0)}–" + (f"{_money(high)} 元" if high is not None else "不限"),
+                             f"¥{_money(low or 0)}–" + (f"¥{_money(high)}" if high is not None else "∞"))
+        return memo[key]
+
+    def _tags_reason(self, tags: tuple[str, ...]) -> Reason:
+        labels = [self.tax.label((TAG, t)) for t in tags]
+        return Reason("shared features: " + ", ".join(en for _, en in labels),
+                      "共同特征：" + "、".join(zh for zh, _ in labels))
+
+    def _outcome_reason(self, q: int, plinks: ProjectLinks) -> Reason | None:
+        cats, ind = set(plinks.categories), plinks.industry
+        similar = [f for f in self.index.financed[q] if set(f.categories) & cats or (ind and _industry(f) == ind)]
+        if not similar:
+            return None
+        return Reason(f"the product has financed {len(similar)} similar project(s)",
+                      f"该产品已为 {len(similar)} 个同类项目提供融资")
+
+    def _preference_reason(self, instrument: str) -> Reason:
+        zh, en = self.tax.label((INSTRUMENT, instrument), self.names)
+        return Reason(f"the enterprise prefers {en}", f"企业偏好{zh}")
+
+    def _stage_reason(self, stage: str) -> Reason:
+        zh, en = self.tax.label((STAGE, stage))
+        return Reason(f"the product serves projects in the {en} stage", f"产品支持处于{zh}的项目")
+
+    def _policy_reason(self, project: ProjectFacts) -> Reason | None:
+        items = policy_items(project, self.settings)
+        if not items:
+            return None
+        zh_items, en_items = [], []
+        for key, _ in items:
+            kind, _, value = key.partition(":")
+            if kind == "certification":
+                zh, en = self.tax.label((TAG, f"certification:{value}"))
+            else:
+                zh, en = KEY_REGIONS.get(value, (f"重点区域 {value}", f"priority region {value}"))
+            zh_items.append(zh)
+            en_items.append(en)
+        return Reason("policy priority: " + ", ".join(en_items), "政策优先：" + "、".join(zh_items))
+
+
+Middle = tuple[tuple[NodeKey, ...], tuple[str, ...], tuple[str, ...]]
+
+
+def _join(kind: str, value: float, start: tuple[NodeKey, str], middle: Middle,
+          end: tuple[NodeKey, str, str]) -> ExplanationPath:
+    (p_node, p_name), (nodes, zh, en) = start, middle
+    return ExplanationPath(kind, value, (p_node, *nodes, end[0]), (p_name, *zh, end[1]), (p_name, *en, end[2]))
 
 
 def _industry(project: ProjectFacts) -> str | None:

@@ -139,6 +139,8 @@ class Taxonomy:
         self.settings = settings
         self._lock = threading.Lock()
         self._chains: dict[tuple[str, str], tuple[tuple[str, float], ...]] = {}
+        self._parts: dict[tuple[str, str, Any], tuple[list[tuple[str, Any]], list[float]]] = {}
+        self._labels: dict[NodeKey, tuple[str, str]] = {}
 
     # -- reference data (loaded lazily, cached per process by the reference module) -----------
     @cached_property
@@ -219,6 +221,25 @@ class Taxonomy:
             self._chains[key] = result
         return result
 
+    def half_part(self, attr: str, value: Any) -> tuple[list[tuple[str, Any]], list[float]]:
+        """A project half-path part (see ``HALF_PARTS``) as flat ((meta-path, node), w_c * weight)
+        lists, cached per (attribute, value)."""
+        key = ("half", attr, value)
+        found = self._parts.get(key)
+        if found is None:
+            keys: list[tuple[str, Any]] = []
+            vals: list[float] = []
+            for name, nodes in dict(HALF_PARTS)[attr](value, self).items():
+                w = self.settings.weight(name)
+                if w > 0:
+                    for node, value_ in nodes.items():
+                        keys.append((name, node))
+                        vals.append(w * value_)
+            found = (keys, vals)
+            with self._lock:
+                self._parts[key] = found
+        return found
+
     def activity_anchor(self, industry: str) -> tuple[str, float, tuple[str, ...]] | None:
         """Climbing from ``industry``: the first node that is a catalogue activity code, the weight
         of the climb, and the level-3 items listing it; None when no ancestor is one."""
@@ -231,9 +252,17 @@ class Taxonomy:
     # -- labels ----------------------------------------------------------------------------------
     def label(self, node: NodeKey, names: Mapping[NodeKey, tuple[str, str]] | None = None) -> tuple[str, str]:
         """(zh, en) label of a node; ``names`` supplies project/product/institution/instrument names."""
-        kind, key = node
         if names and node in names:
             return names[node]
+        found = self._labels.get(node)
+        if found is None:
+            if node[0] == TAG and node[1] not in FACT_TAG_LABELS:
+                return _plugin_tag_label(node[1], names)
+            found = self._labels[node] = self._label(node)
+        return found
+
+    def _label(self, node: NodeKey) -> tuple[str, str]:
+        kind, key = node
         if kind == CATEGORY:
             if key == CATEGORY_ROOT:
                 return "绿色金融支持项目目录（全部类别）", "Green Finance Endorsed Project Catalogue (all categories)"
@@ -265,6 +294,21 @@ class Taxonomy:
         if kind == PRODUCT:
             return f"产品: {key}", f"product: {key}"
         return f"{kind}: {key}", f"{kind}: {key}"
+
+
+_FACT_VALUE_LABELS = {name.split(":", 1)[1]: label for name, label in FACT_TAG_LABELS.items()}
+
+
+def _plugin_tag_label(tag: str, names: Mapping[NodeKey, tuple[str, str]] | None) -> tuple[str, str]:
+    """``green_credit:collateral:ccer`` -> ("绿色信贷：CCER 质押", "Green credit: CCER pledge"): the
+    plugin's name, then the last part read as a fact value when it is one, else made readable."""
+    key, _, rest = tag.partition(":")
+    plugin = (names or {}).get((INSTRUMENT, key))
+    if plugin is None or not rest:
+        return f"标签: {tag}", f"tag: {tag}"
+    last = rest.rsplit(":", 1)[-1]
+    zh, en = _FACT_VALUE_LABELS.get(last, (last.replace("_", " "), last.replace("_", " ")))
+    return f"{plugin[0]}：{zh}", f"{plugin[1]}: {en}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -365,33 +409,54 @@ def product_stage_weights(links: ProductLinks) -> dict[str, float]:
 # ---------------------------------------------------------------------------------------------
 # Half paths computed directly from links (the scorer's side; the baseline walks the graph)
 # ---------------------------------------------------------------------------------------------
-def project_half_paths(links: ProjectLinks, tax: Taxonomy) -> dict[str, dict[str, float]]:
-    """Per meta-path: meeting node key -> summed weight of the project half."""
-    out: dict[str, dict[str, float]] = {name: {} for name in META_PATHS}
-    if links.categories:
-        share = 1.0 / len(links.categories)
-        cat, oc = out["category"], out["outcome_category"]
-        for code in links.categories:
+def _half_categories(categories: tuple[str, ...], tax: Taxonomy) -> dict[str, dict[str, float]]:
+    cat: dict[str, float] = {}
+    oc: dict[str, float] = {}
+    if categories:
+        share = 1.0 / len(categories)
+        for code in categories:
             oc[code] = oc.get(code, 0.0) + share
             for node, w in tax.chain(CATEGORY, code):
                 cat[node] = cat.get(node, 0.0) + share * w
-    reg = out["region"]
-    for node, w in tax.chain(REGION, links.region):
-        reg[node] = reg.get(node, 0.0) + w
-    out["tag"].update(links.tags)
-    if links.industry:
-        out["outcome_industry"][links.industry] = 1.0
-        anchor = tax.activity_anchor(links.industry)
-        if anchor is not None:
-            _, climb, cats = anchor
-            ind = out["industry"]
-            share = climb / len(cats)
-            for code in cats:
-                for node, w in tax.chain(CATEGORY, code):
-                    ind[node] = ind.get(node, 0.0) + share * w
-    if links.preferred:
-        out["preference"] = {k: 1.0 / len(links.preferred) for k in links.preferred}
-    out["stage"][links.stage] = 1.0
+    return {"category": cat, "outcome_category": oc}
+
+
+def _half_region(region: str, tax: Taxonomy) -> dict[str, dict[str, float]]:
+    return {"region": dict(tax.chain(REGION, region))}
+
+
+def _half_industry(industry: str | None, tax: Taxonomy) -> dict[str, dict[str, float]]:
+    ind: dict[str, float] = {}
+    anchor = tax.activity_anchor(industry) if industry else None
+    if anchor is not None:
+        _, climb, cats = anchor
+        share = climb / len(cats)
+        for code in cats:
+            for node, w in tax.chain(CATEGORY, code):
+                ind[node] = ind.get(node, 0.0) + share * w
+    return {"industry": ind, "outcome_industry": {industry: 1.0} if industry else {}}
+
+
+def _half_preferred(preferred: tuple[str, ...], tax: Taxonomy) -> dict[str, dict[str, float]]:
+    return {"preference": {k: 1.0 / len(preferred) for k in preferred}}
+
+
+def _half_stage(stage: str, tax: Taxonomy) -> dict[str, dict[str, float]]:
+    return {"stage": {stage: 1.0}}
+
+
+#: The project half paths, one part per link attribute (a part depends on that attribute alone,
+#: so the scorer caches parts per value); tags are the remaining part.
+HALF_PARTS = (("categories", _half_categories), ("region", _half_region), ("industry", _half_industry),
+              ("preferred", _half_preferred), ("stage", _half_stage))
+
+
+def project_half_paths(links: ProjectLinks, tax: Taxonomy) -> dict[str, dict[str, float]]:
+    """Per meta-path: meeting node key -> summed weight of the project half."""
+    out: dict[str, dict[str, float]] = {name: {} for name in META_PATHS}
+    for attr, part in HALF_PARTS:
+        out.update(part(getattr(links, attr), tax))
+    out["tag"] = dict(links.tags)
     return out
 
 
@@ -502,8 +567,7 @@ class MatchGraph:
         node = (PROJECT, links.id)
         self._node(node, (project.name, project.name))
         self.names[node] = (project.name, project.name)
-        if node in self.G:  # re-adding: drop the old out-edges except the financed ones pointing here
-            self.G.remove_edges_from(list(self.G.out_edges(node)))
+        self.G.remove_edges_from(list(self.G.out_edges(node)))  # re-adding a project replaces its links
         for code in links.categories:
             self._edge(node, (CATEGORY, code), IN_CATEGORY, 1.0 / len(links.categories))
         self._edge(node, (REGION, links.region), LOCATED_IN, 1.0)
@@ -568,18 +632,21 @@ class MatchGraph:
                     for v, ew in self.out(node, rel):
                         nxt[v] = nxt.get(v, 0.0) + w * ew
             elif mode == "star":
-                stack = list(frontier.items())
+                stack = [(node, w, (node,)) for node, w in frontier.items()]
                 while stack:
-                    node, w = stack.pop()
+                    node, w, seen = stack.pop()
                     nxt[node] = nxt.get(node, 0.0) + w
-                    stack.extend((v, w * ew) for v, ew in self.out(node, rel))
+                    stack.extend((v, w * ew, (*seen, v)) for v, ew in self.out(node, rel) if v not in seen)
             elif mode == "climb":
                 until = steps[i + 1][0]
                 for node, w in frontier.items():
-                    current, weight = node, w
+                    current, weight, seen = node, w, {node}
                     while current is not None and not self.out(current, until):
                         ups = self.out(current, rel)
                         current, weight = (ups[0][0], weight * ups[0][1]) if ups else (None, 0.0)
+                        if current in seen:  # a cycle (validate() reports it): stop climbing
+                            current = None
+                        seen.add(current)
                     if current is not None:
                         nxt[current] = nxt.get(current, 0.0) + weight
             else:  # pragma: no cover - programming error
@@ -610,7 +677,7 @@ class MatchGraph:
         for rel in (BROADER, WITHIN):
             sub = self.G.edge_subgraph([(u, v) for u, v, r in self.G.edges(data="rel") if r == rel])
             if not nx.is_directed_acyclic_graph(sub):
-                problems.append(f"the {rel} hierarchy has a cycle")
+                problems.append(f"the {rel} hierarchy has a cycle: {nx.find_cycle(sub)}")
         for u, v, data in self.G.edges(data=True):
             if not 0 < data["weight"] <= 1 + 1e-12:
                 problems.append(f"edge {u}->{v} ({data['rel']}) has weight {data['weight']}")

@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from greenmatch.accounts.schemas import OrganizationSchema
+from greenmatch.api import PageArgsSchema
 from greenmatch.catalog.schemas import ProjectSchema
 from greenmatch.products.schemas import InstitutionRefSchema
 
@@ -52,14 +53,12 @@ class LeadItemSchema(MatchItemSchema):
     project = fields.Nested(ProjectSchema(exclude=("contact",)))
 
 
-class LeadQuerySchema(Schema):
+class LeadQuerySchema(PageArgsSchema):
     product_id = fields.Integer()
     instrument = fields.String(validate=validate.Length(max=40))
     min_score = fields.Float(validate=validate.Range(min=0, max=1))
     region = fields.String(validate=validate.Length(equal=6))
     category = fields.String(validate=validate.Length(max=12))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class EngagementInSchema(Schema):
@@ -119,12 +118,10 @@ class EngagementSchema(Schema):
     updated_at = fields.DateTime()
 
 
-class EngagementQuerySchema(Schema):
+class EngagementQuerySchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf(["requested", "accepted", "declined", "in_progress", "financed",
                                                     "closed", "expired"]))
     project_id = fields.Integer()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class EventSchema(Schema):
@@ -152,10 +149,8 @@ class NotificationSchema(Schema):
     read_at = fields.DateTime(allow_none=True)
 
 
-class NotificationQuerySchema(Schema):
+class NotificationQuerySchema(PageArgsSchema):
     unread = fields.Boolean(load_default=False)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class ReadCountSchema(Schema):

@@ -13,7 +13,8 @@ Score of a project *p* and a product *q* that passes the hard rules::
   decayed; the product side normalised the same way). The scorer holds ``w_c * H_p`` of all
   projects as rows of a CSR matrix ``X`` (columns: (meta-path, meeting node)) and ``H_q`` of all
   products as a dense ``Y`` restricted to the columns some product reaches, so one chunk of
-  projects is scored by one sparse x dense product ``X_chunk @ Y.T``. Each ``prox_c`` lies in [0, 1].
+  projects is scored by one sparse x dense product ``X_chunk @ Y.T``, read at the eligible pairs.
+  Each ``prox_c`` lies in [0, 1].
 * ``amount_fit``: where the financing need lies in the product's amount range on a log scale,
   ``x = (ln need - ln min) / (ln max - ln min)`` clipped to [0, 1]; the fit is 1 at the geometric
   centre and ``amount_edge_fit`` at either edge: ``1 - (1 - amount_edge_fit) * |2x - 1|``. A range
@@ -28,13 +29,15 @@ Weights are normalised to sum 1, so the score lies in [0, 1]. Rounding makes tie
 ranking (score desc, then product id asc / project id asc) is reproducible and equal to the
 per-pair baseline's.
 
-Hard rules (the mask), evaluated on whole chunks with exactly the semantics of
-:meth:`greenmatch.instruments.InstrumentPlugin.check`: the instrument's ``assess(project).eligible``,
-:func:`~greenmatch.instruments.common_params_check` (amount bounds, region prefix coverage,
-category prefix coverage at any level, stages) and the product's ``product_requirements``
-(``required_tags_any`` against that plugin's ``project_tags``, numeric ``bounds`` against its
-``project_metrics``; a missing metric fails). Code coverage is decided by the same
-``region_covers`` / ``category_covers`` functions, once per distinct code, then broadcast.
+Hard rules prune first, on index arrays of (project row, product) pairs, with exactly the
+semantics of :meth:`greenmatch.instruments.InstrumentPlugin.check`: the region rule (the most
+selective) builds the candidate pairs from a per-code list of admitting products
+(``region_covers``: the project's code starts with a listed region's prefix); then, vectorised
+over the pairs, the instrument's ``assess(project).eligible`` (one call per project and plugin),
+the amount bounds, the stages, the categories (``category_covers`` at any level, decided once
+per distinct code), and the product's ``product_requirements``: ``required_tags_any`` against
+that plugin's ``project_tags`` (sparse product), numeric ``bounds`` against its
+``project_metrics`` (a missing metric fails). No Python loop runs over pairs.
 """
 
 from __future__ import annotations
@@ -53,13 +56,13 @@ from greenmatch.facts import ProductFacts, ProjectFacts
 from greenmatch.instruments import InstrumentFit, InstrumentPlugin
 
 from .graph import (
+    HALF_PARTS,
     META_PATHS,
     ProductLinks,
     ProjectLinks,
     Taxonomy,
     product_half_paths,
     product_links,
-    project_half_paths,
     project_links,
 )
 from .settings import PATH_COMPONENTS, MatchSettings
@@ -219,15 +222,6 @@ class ProjectBlock:
             found = self._metrics[key] = (values, present)
         return found
 
-    def take(self, rows: np.ndarray) -> ProjectBlock:
-        rows = np.asarray(rows, dtype=np.int64)
-        return ProjectBlock(
-            facts=[self.facts[i] for i in rows], links=[self.links[i] for i in rows], ids=self.ids[rows],
-            X=self.X[rows], PT=self.PT[rows], eligible=self.eligible[rows], fit=self.fit[rows],
-            fits=[self.fits[i] for i in rows], need=self.need[rows], log_need=self.log_need[rows],
-            policy=self.policy[rows], plugins=self.plugins,
-        )
-
     @classmethod
     def concat(cls, blocks: Sequence[ProjectBlock]) -> ProjectBlock:
         if len(blocks) == 1:
@@ -273,7 +267,8 @@ def evaluate_projects(projects: Sequence[ProjectFacts], plugins: Sequence[Instru
                       settings: MatchSettings, tax: Taxonomy) -> ProjectEvaluation:
     """Call the plugins once per project (assess, project_tags) and lay out the half paths."""
     n, k = len(projects), len(plugins)
-    weights = [settings.weight(c) for c in PATH_COMPONENTS]
+    half_attrs = [attr for attr, _ in HALF_PARTS]
+    w_tag = settings.weight("tag")
     eligible: list[bool] = []
     fit: list[float] = []
     fits: list[list[InstrumentFit | None]] = []
@@ -284,6 +279,7 @@ def evaluate_projects(projects: Sequence[ProjectFacts], plugins: Sequence[Instru
     tag_keys: list[tuple[int, str]] = []
     tag_ptr = [0]
     policy: list[float] = []
+    policies: dict[tuple[tuple[str, ...], str], float] = {}
     for project in projects:
         row_fits: list[InstrumentFit | None] = []
         tag_maps = []
@@ -300,13 +296,21 @@ def evaluate_projects(projects: Sequence[ProjectFacts], plugins: Sequence[Instru
         fits.append(row_fits)
         plinks = project_links(project, tag_maps, settings)
         links.append(plinks)
-        for w, (name, nodes) in zip(weights, project_half_paths(plinks, tax).items(), strict=True):
-            if w > 0:
-                for node, value in nodes.items():
-                    half_keys.append((name, node))
-                    half_vals.append(w * value)
+        # the half paths of graph.project_half_paths, part by part (parts cached per value)
+        for attr in half_attrs:
+            keys, vals = tax.half_part(attr, getattr(plinks, attr))
+            half_keys.extend(keys)
+            half_vals.extend(vals)
+        if w_tag > 0:
+            for tag, value in plinks.tags.items():
+                half_keys.append(("tag", tag))
+                half_vals.append(w_tag * value)
         half_ptr.append(len(half_keys))
-        policy.append(policy_score(project, settings))
+        key = (project.certifications, project.region_code)
+        found = policies.get(key)
+        if found is None:
+            found = policies[key] = policy_score(project, settings)
+        policy.append(found)
     return ProjectEvaluation(
         np.array(eligible, dtype=bool).reshape(n, k), np.array(fit, dtype=np.float64).reshape(n, k), fits, links,
         half_keys, np.array(half_vals, dtype=np.float64), np.array(half_ptr, dtype=np.int64), tag_keys,
@@ -375,6 +379,7 @@ class ProductIndex:
         self.position = {pid: i for i, pid in enumerate(ids)}
         m = len(kept)
         self.instr = np.array([self.plugin_keys.index(p.instrument) for p in kept], dtype=np.int64)
+        self.instr_list = self.instr.tolist()
         self.links: list[ProductLinks] = [product_links(p, plugins[p.instrument]) for p in kept]
         # financed projects per product (graph semantics: outcomes naming unknown nodes are ignored)
         facts_by_id = {f.id: f for f in financed_projects}
@@ -467,6 +472,8 @@ class ProductIndex:
         self.Yu.sum_duplicates()
         self.Yd = np.ascontiguousarray(self.Yu.T.toarray())  # (U, m) dense for bulk scoring
         self.used_component = np.array([COMPONENT_INDEX[features.keys[c][0]] for c in self.used], dtype=np.int64)
+        self.used_keys = [features.keys[c] for c in self.used.tolist()]  # (meta-path, meeting node)
+        self.render_memo: dict[Any, Any] = {}  # explanation parts that depend on a product
 
     def __len__(self) -> int:
         return len(self.facts)
@@ -485,11 +492,6 @@ class ProductIndex:
             with self._lock:
                 self._region_lists[code] = found
         return found
-
-    def region_row(self, code: str) -> np.ndarray:
-        row = np.zeros(len(self.facts), dtype=bool)
-        row[self.region_products(code)] = True
-        return row
 
     def category_row(self, code: str) -> np.ndarray:
         """Products listing a category that covers ``code`` (``category_covers``: the code itself or
@@ -654,12 +656,20 @@ def score_block(block: ProjectBlock, index: ProductIndex, settings: MatchSetting
     return PairScores(rows[keep], qs[keep], scores[keep])
 
 
+def group_ranks(groups: np.ndarray) -> np.ndarray:
+    """0-based position of each element within its run of equal values (``groups`` sorted)."""
+    n = len(groups)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], groups[1:] != groups[:-1]]))
+    return np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n)))
+
+
 def top_pairs(group: np.ndarray, other: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Positions of the best ``k`` pairs of each group by (score desc, other asc), and their 0-based
     ranks; sorted by group, then rank."""
     order = np.lexsort((other, -scores, group))
-    g = group[order]
-    ranks = np.arange(len(order)) - np.searchsorted(g, g, side="left")
+    ranks = group_ranks(group[order])
     keep = ranks < k
     return order[keep], ranks[keep]
 
@@ -725,9 +735,7 @@ class ProductTop:
             # earlier (smaller) project first on ties
             inv = (self._scale - np.rint(s * self._scale)).astype(np.int64)
             order = np.argsort((q << self._shift) | inv, kind="stable")
-            qo = q[order]
-            ranks = np.arange(len(order)) - np.searchsorted(qo, qo, side="left")
-            at = order[ranks < self.L]
+            at = order[group_ranks(q[order]) < self.L]
         else:
             at, _ = top_pairs(q, g, s, self.L)
         self.q, self.g, self.s = q[at], g[at], s[at]
@@ -736,4 +744,4 @@ class ProductTop:
         self.threshold = np.where(full, self.s[np.clip(last, 0, None)] if len(self.s) else EXCLUDED, EXCLUDED)
 
     def ranks(self) -> np.ndarray:
-        return np.arange(len(self.q)) - np.searchsorted(self.q, self.q, side="left")
+        return group_ranks(self.q)

@@ -146,10 +146,12 @@ def _insert(rows: list[dict[str, Any]]) -> None:
 
 # -- full runs -------------------------------------------------------------------------------------------
 def full_rematch(triggered_by: str = "admin", progress: Callable[[int, int], Any] | None = None,
-                 after_batch: Callable[[int], Any] | None = None) -> MatchRun:
+                 after_batch: Callable[[int], Any] | None = None, *, parallel: bool = False) -> MatchRun:
     """Re-match every approved project against every published product into a new generation, then
     switch to it in one transaction. On any error the run is marked failed, its rows are removed and
-    the previous results stay served. ``after_batch(n)`` is called after each persisted chunk."""
+    the previous results stay served. ``after_batch(n)`` is called after each persisted chunk.
+    ``parallel``: score in forked worker processes (the CLI and the scheduler; never inside a
+    multi-threaded web worker, where forking is unsafe)."""
     started = time.perf_counter()
     run = MatchRun(kind="full", status="running", triggered_by=triggered_by)
     state = _state(lock=True)
@@ -166,7 +168,8 @@ def full_rematch(triggered_by: str = "admin", progress: Callable[[int, int], Any
         products = published_products()
         institution_of = {p.id: p.institution_id for p in products}
         outs = outcomes()
-        stream = engine().start([p.facts() for p in projects], [p.facts() for p in products], outs,
+        matcher = engine() if parallel else MatchEngine(engine().plugins, engine().settings.replace(workers=1))
+        stream = matcher.start([p.facts() for p in projects], [p.facts() for p in products], outs,
                                 financed_projects=_financed_facts(outs), progress=progress)
         written = 0
         for batch in stream:

@@ -6,7 +6,7 @@ from typing import Any
 
 from greenmatch import permissions
 from greenmatch.accounts.models import Role
-from greenmatch.api import Blueprint, page_of, paginate
+from greenmatch.api import Blueprint, PageArgsSchema, page_of, paginate
 from greenmatch.catalog.service import present
 from greenmatch.catalog.views import locale
 from greenmatch.extensions import db
@@ -33,11 +33,6 @@ from .schemas import (
 blp = Blueprint("matching", __name__, url_prefix="/api/v1", description="Matching, leads, engagements, inbox")
 
 
-class _PageArgs(LeadQuerySchema):
-    class Meta:
-        fields = ("page", "per_page")
-
-
 def _match_item(match: Match) -> dict[str, Any]:
     return {"match_id": match.id, "score": match.score, "product": match.product, **service.localized(match, locale())}
 
@@ -61,7 +56,7 @@ def list_runs():
 
 
 @blp.route("/projects/<int:project_id>/matches")
-@blp.arguments(_PageArgs, location="query")
+@blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_of(MatchItemSchema))
 @blp.errors(401, 403, 404, 422)
 def project_matches(args, project_id: int):

@@ -54,7 +54,7 @@ def match_run() -> None:
             bar.length = max(total, 1)
             bar.update(done - bar.pos)
 
-        run = full_rematch(triggered_by="cli", progress=progress)
+        run = full_rematch(triggered_by="cli", progress=progress, parallel=True)
     click.echo(f"run {run.id} {run.status}: {run.pairs_considered} pairs considered, "
                f"{run.matches_written} matches written in {run.duration_ms} ms")
 

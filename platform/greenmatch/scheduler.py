@@ -43,7 +43,7 @@ DEFAULT_SCHEDULE: dict[str, dict[str, Any]] = {
 def nightly_rematch() -> str:
     from greenmatch.matching.service import full_rematch
 
-    run = full_rematch(triggered_by="scheduler")
+    run = full_rematch(triggered_by="scheduler", parallel=True)
     return f"run {run.id}: {run.matches_written} matches in {run.duration_ms} ms"
 
 

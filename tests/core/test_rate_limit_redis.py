@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from conftest import TEST_DATABASE_URL
+
 from support.services import REDIS_URL, require_service
 
 pytestmark = pytest.mark.redis

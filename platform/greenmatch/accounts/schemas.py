@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates, validates_schema
 
+from ..api import PageArgsSchema
 from ..codes import uscc_problem
 from .models import INSTITUTION_TYPES
 
@@ -109,8 +110,6 @@ class MeSchema(UserSchema):
     verified = fields.Boolean(attribute="organization.verified")
 
 
-class OrganizationQuerySchema(Schema):
+class OrganizationQuerySchema(PageArgsSchema):
     kind = fields.String(validate=validate.OneOf(["enterprise", "institution", "bureau", "platform"]))
     verified = fields.Boolean()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))

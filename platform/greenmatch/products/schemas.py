@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from ..api import PageArgsSchema
+
 
 class ProductInSchema(Schema):
     class Meta:
@@ -54,12 +56,10 @@ class ProductSchema(Schema):
     updated_at = fields.DateTime()
 
 
-class ProductQuerySchema(Schema):
+class ProductQuerySchema(PageArgsSchema):
     instrument = fields.String(validate=validate.Length(max=40))
     mine = fields.Boolean(load_default=False)
     status = fields.String(validate=validate.OneOf(["draft", "published", "withdrawn"]))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class InstrumentSchema(Schema):

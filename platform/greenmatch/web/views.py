@@ -1,31 +1,136 @@
-"""Pages: home, login, logout, language switch."""
+"""Pages everyone uses: home, public catalogue and project pages, login, registration, logout,
+language switch, the workspace redirect and the inbox."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import login_required, login_user, logout_user
+from sqlalchemy import func, select
 
+from .. import permissions
 from ..accounts import service as accounts
-from ..extensions import limiter
+from ..accounts.models import Organization, Role
+from ..accounts.schemas import RegisterSchema
+from ..api import paginate
+from ..catalog import reference
+from ..catalog import service as catalog
+from ..errors import ApiError
+from ..extensions import db, limiter
+from ..instruments import current_plugins
+from ..matching import engagements as engagement_service
+from ..matching import notifications
+from ..products import service as products
+from . import forms
+from .errors import register_blueprint as register_error_pages
+from .formatting import lang
 from .forms import LoginForm
+from .messages import form_problem, translate_service
 
 bp = Blueprint("web", __name__)
+register_error_pages(bp)
+PER_PAGE = 20
 
 
-def _safe_next(target: str | None) -> str:
+def _safe_next(target: str | None, default: str = "web.home") -> str:
     if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("web.home")
+    return url_for(default)
 
 
+def page_number() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def pages(stmt, per_page: int = PER_PAGE) -> dict:
+    page = paginate(db.session, stmt, page_number(), per_page)
+    page["pages"] = max(1, -(-page["total"] // per_page))
+    return page
+
+
+def count(stmt) -> int:
+    return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
+def workspace_endpoint(role: str | None) -> str:
+    return {Role.enterprise: "web.my_projects", Role.bureau: "web.review_queue", Role.institution: "web.leads",
+            Role.admin: "web.admin_organisations"}.get(role, "web.home")
+
+
+# -- home ------------------------------------------------------------------------------------------------
 @bp.route("/")
 def home():
-    return render_template("home.html")
+    approved = catalog.filtered(None, {}).order_by(None).subquery()
+    counts = {
+        "projects": db.session.scalar(select(func.count()).select_from(approved)) or 0,
+        "need": float(db.session.scalar(select(func.coalesce(func.sum(approved.c.financing_need_cny), 0))) or 0),
+        "products": db.session.scalar(select(func.count()).select_from(
+            products.listing(None, {}).order_by(None).subquery())) or 0,
+        "institutions": db.session.scalar(select(func.count(Organization.id)).where(
+            Organization.kind == "institution", Organization.verified.is_(True))) or 0,
+        "financed": engagement_service.financed_total(),
+    }
+    recent = list(db.session.scalars(catalog.filtered(None, {"sort": "-updated_at"}).limit(3)))
+    return render_template("home.html", counts=counts, recent=recent, instruments=current_plugins())
 
 
+@bp.route("/workspace")
+def workspace():
+    actor = permissions.require_user()
+    return redirect(url_for(workspace_endpoint(actor.role)))
+
+
+# -- public catalogue ---------------------------------------------------------------------------------------
+def catalogue_filters() -> dict:
+    """Filters of the catalogue pages, checked against the reference data (unknown codes are ignored)."""
+    args = request.args
+    level1, level2 = args.get("level1", "").strip(), args.get("level2", "").strip()
+    category = level2 if reference.is_category(level2, 2) and level2.startswith(level1 + ".") else None
+    category = category or (level1 if reference.is_category(level1, 1) else None)
+    region = forms.region_from(args)
+    instrument = args.get("instrument", "").strip()
+    filters = {
+        "q": args.get("q", "").strip()[:100] or None,
+        "category": category,
+        "region": region if region and reference.is_region(region) else None,
+        "instrument": instrument if instrument in current_plugins() else None,
+        "sort": args.get("sort") if args.get("sort") in ("-updated_at", "-green_score", "-financing_need_cny",
+                                                          "name") else "-updated_at",
+    }
+    if args.get("status") in ("submitted", "returned", "approved", "rejected"):
+        filters["status"] = args["status"]
+    return filters
+
+
+def category_choices() -> dict:
+    return {"level1": reference.search_categories(level=1), "level2": reference.search_categories(level=2)}
+
+
+@bp.route("/catalogue")
+def catalogue():
+    filters = catalogue_filters()
+    page = pages(catalog.filtered(None, {k: v for k, v in filters.items() if v}))
+    return render_template("catalogue/list.html", page=page, filters=filters, categories=category_choices(),
+                           provinces=forms.provinces(), region_tree=forms.region_tree(),
+                           region_value=forms.split_region(filters["region"]), instruments=current_plugins())
+
+
+@bp.route("/catalogue/<int:project_id>")
+def catalogue_project(project_id: int):
+    """The public page of an approved project: no contact, whoever looks."""
+    project = catalog.get_project(None, project_id)
+    assessment = catalog.assessment_of(project).as_dict(lang())
+    actor = permissions.current_actor()
+    return render_template("catalogue/project.html", project=project, assessment=assessment, actor=actor)
+
+
+# -- accounts ---------------------------------------------------------------------------------------------------
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
                deduct_when=lambda response: response.status_code == 401)
@@ -36,7 +141,7 @@ def login():
         if user is not None:
             login_user(user)
             session["lang"] = session.get("lang") or user.locale
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_safe_next(request.args.get("next"), workspace_endpoint(user.role)))
         form.password.errors.append(_("Wrong e-mail or password"))
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
@@ -46,6 +151,7 @@ def login():
 @login_required
 def logout():
     logout_user()
+    flash(_("You have logged out."), "info")
     return redirect(url_for("web.home"))
 
 
@@ -54,3 +160,74 @@ def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
     return redirect(_safe_next(request.form.get("next")))
+
+
+def _registration_page(values: dict, errors: dict, status: int = 200):
+    return render_template("auth/register.html", values=values, errors=errors, provinces=forms.provinces(),
+                           region_tree=forms.region_tree(),
+                           region_value=forms.split_region(values.get("region_code"))), status
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT"], methods=["POST"])
+def register():
+    if request.method == "GET":
+        return _registration_page({"kind": request.args.get("kind", "enterprise")}, {})
+    form = request.form
+    values = {k: form.get(k, "") for k in form if k not in ("password", "password_confirm", "csrf_token")}
+    values["region_code"] = forms.region_from(form) or ""
+    payload = forms.registration_payload(form)
+    data, errors = forms.load(RegisterSchema(), payload)
+    if form.get("password") != form.get("password_confirm"):
+        errors.setdefault("password_confirm", []).append(_("The two passwords differ."))
+    if not errors:
+        try:
+            user = accounts.register(data)
+        except ApiError as exc:
+            errors = forms.page_errors(exc.fields) or {"_schema": [translate_service(exc.message)]}
+    if errors:
+        flash(form_problem(), "danger")
+        return _registration_page(values, errors, 422)
+    login_user(user)
+    if user.role == Role.institution:
+        flash(_("Welcome! Your institution will be able to publish products and see leads once the platform has "
+                "verified it."), "info")
+    else:
+        flash(_("Welcome! Register your first green project: the form saves a draft you can finish later."),
+              "success")
+    return redirect(url_for(workspace_endpoint(user.role)))
+
+
+# -- inbox ------------------------------------------------------------------------------------------------------
+@bp.route("/inbox")
+def inbox():
+    actor = permissions.require_user()
+    unread_only = request.args.get("unread") == "1"
+    page = pages(notifications.inbox(actor, unread_only))
+    return render_template("inbox.html", page=page, unread_only=unread_only)
+
+
+@bp.route("/inbox/<int:notification_id>/read", methods=["POST"])
+def inbox_read(notification_id: int):
+    actor = permissions.require_user()
+    notifications.mark_read(actor, notification_id)
+    return redirect(_safe_next(request.form.get("next"), "web.inbox"))
+
+
+@bp.route("/inbox/read-all", methods=["POST"])
+def inbox_read_all():
+    actor = permissions.require_user()
+    count = notifications.mark_read(actor)
+    flash(ngettext("%(num)s notification marked as read.", "%(num)s notifications marked as read.", count), "info")
+    return redirect(url_for("web.inbox"))
+
+
+def unread_count() -> int:
+    """Unread notifications of the signed-in user's organisation (0 when it cannot be known)."""
+    try:
+        actor = permissions.current_actor()
+        return count(notifications.inbox(actor, unread_only=True)) if actor is not None else 0
+    except Exception:  # the navigation must render even when the database fails (the 500 page uses it)
+        current_app.logger.exception("unread notifications not counted")
+        return 0
+

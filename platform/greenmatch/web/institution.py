@@ -1,0 +1,279 @@
+"""Financial institution pages: products built from each instrument plugin's params schema, ranked
+leads with explanations, engagement requests; engagement pages shared with enterprises."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from .. import permissions
+from ..accounts.models import Role
+from ..catalog import reference
+from ..errors import ApiError
+from ..extensions import db
+from ..instruments import current_plugins
+from ..matching import engagements as engagement_service
+from ..matching import service as matching
+from ..matching.models import EngagementStatus
+from ..matching.schemas import EngagementInSchema, EngagementPatchSchema, RespondSchema
+from ..products import service as products
+from ..products.models import ProductStatus
+from ..products.schemas import ProductInSchema
+from . import forms
+from .formatting import lang
+from .messages import form_problem
+from .views import _safe_next, bp, pages
+
+
+def _plugin_or_404(key: str):
+    from ..errors import NotFound
+
+    plugin = current_plugins().get(key)
+    if plugin is None:
+        raise NotFound(f"instrument {key}")
+    return plugin
+
+
+# -- products --------------------------------------------------------------------------------------------
+@bp.route("/products")
+def my_products():
+    actor = permissions.require_role(Role.institution)
+    page = pages(products.listing(actor, {"mine": True}))
+    locale = lang()
+    return render_template("institution/products.html", page=page, verified=actor.organization.verified,
+                           instruments=[p.describe(locale) for p in current_plugins().values()])
+
+
+def _product_form(plugin, values: dict, errors: dict, product=None, status: int = 200):
+    described = plugin.describe(lang())
+    return render_template(
+        "institution/product_form.html", plugin=described, schema=described["params_schema"], values=values,
+        errors=errors, product=product, kind=forms.schema_type, provinces=forms.provinces(),
+        level1=reference.search_categories(level=1), level2=reference.search_categories(level=2),
+    ), status
+
+
+def _product_body(plugin, form) -> tuple[dict | None, dict]:
+    schema = plugin.describe(lang())["params_schema"]
+    payload = {"instrument": plugin.key, "name": (form.get("name") or "").strip(),
+               "description": (form.get("description") or "").strip(),
+               "params": forms.product_params(schema, form)}
+    return forms.load(ProductInSchema(), {k: v for k, v in payload.items() if v != ""})
+
+
+@bp.route("/products/new/<instrument>", methods=["GET", "POST"])
+def product_new(instrument: str):
+    actor = permissions.require_verified_institution()
+    plugin = _plugin_or_404(instrument)
+    if request.method == "GET":
+        return _product_form(plugin, {}, {})
+    values = forms.product_submitted_values(plugin.describe(lang())["params_schema"], request.form)
+    data, errors = _product_body(plugin, request.form)
+    if not errors:
+        try:
+            product = products.create_product(actor, data)
+        except ApiError as exc:
+            if not exc.fields:
+                raise
+            errors = forms.page_errors(exc.fields)
+    if errors:
+        flash(form_problem(), "danger")
+        return _product_form(plugin, values, errors, status=422)
+    if request.form.get("action") == "publish":
+        products.change_status(actor, product.id, "publish", product.version)
+        flash(_("Product published: matching projects appear in your leads."), "success")
+        return redirect(url_for("web.leads", product_id=product.id))
+    flash(_("Product saved as a draft. Publish it to receive leads."), "success")
+    return redirect(url_for("web.product", product_id=product.id))
+
+
+@bp.route("/products/<int:product_id>")
+def product(product_id: int):
+    actor = permissions.require_role(Role.institution, Role.admin)
+    item = products.get_product(actor, product_id)
+    plugin = current_plugins().get(item.instrument)
+    described = plugin.describe(lang()) if plugin else None
+    lead_count = 0
+    if item.status == ProductStatus.published and actor.role == Role.institution and actor.organization.verified:
+        from .views import count
+
+        lead_count = count(matching.leads(actor, {"product_id": item.id}))
+    return render_template("institution/product.html", product=item, plugin=described, lead_count=lead_count,
+                           mine=actor.role == Role.institution and item.institution_id == actor.organization_id)
+
+
+@bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
+def product_edit(product_id: int):
+    actor = permissions.require_verified_institution()
+    item = products.get_product(actor, product_id)
+    permissions.authorize(actor, "edit", item)
+    plugin = _plugin_or_404(item.instrument)
+    if request.method == "GET":
+        return _product_form(plugin, forms.product_form_values(item), {}, item)
+    values = forms.product_submitted_values(plugin.describe(lang())["params_schema"], request.form)
+    data, errors = _product_body(plugin, request.form)
+    if not errors:
+        try:
+            version = int(request.form.get("version", ""))
+        except ValueError:
+            version = None
+        try:
+            products.update_product(actor, item.id, {"name": data["name"], "description": data["description"],
+                                                     "params": data["params"], "version": version})
+        except ApiError as exc:
+            if not exc.fields or exc.status == 409:
+                raise
+            errors = forms.page_errors(exc.fields)
+    if errors:
+        flash(form_problem(), "danger")
+        return _product_form(plugin, values, errors, item, 422)
+    flash(_("Changes saved."), "success")
+    return redirect(url_for("web.product", product_id=item.id))
+
+
+@bp.route("/products/<int:product_id>/<any(publish, withdraw):action>", methods=["POST"])
+def product_status(product_id: int, action: str):
+    actor = permissions.require_verified_institution()
+    try:
+        version = int(request.form.get("version", ""))
+    except ValueError:
+        version = None
+    products.change_status(actor, product_id, action, version)
+    flash(_("Product published: matching projects appear in your leads.") if action == "publish"
+          else _("Product withdrawn: it no longer receives leads."), "success")
+    return redirect(url_for("web.product", product_id=product_id))
+
+
+# -- leads -------------------------------------------------------------------------------------------------
+def _lead_filters(own_products) -> dict:
+    args = request.args
+    filters: dict = {}
+    try:
+        product_id = int(args.get("product_id", ""))
+        if any(p.id == product_id for p in own_products):
+            filters["product_id"] = product_id
+    except ValueError:
+        pass
+    if args.get("instrument") in current_plugins():
+        filters["instrument"] = args["instrument"]
+    try:
+        min_score = float(args.get("min_score", ""))
+        if 0 <= min_score <= 1:
+            filters["min_score"] = min_score
+    except ValueError:
+        pass
+    region = forms.region_from(args)
+    if region and reference.is_region(region):
+        filters["region"] = region
+    level1, level2 = args.get("level1", ""), args.get("level2", "")
+    if reference.is_category(level2, 2) and level2.startswith(level1 + "."):
+        filters["category"] = level2
+    elif reference.is_category(level1, 1):
+        filters["category"] = level1
+    return filters
+
+
+@bp.route("/leads")
+def leads():
+    actor = permissions.require_role(Role.institution)
+    if not actor.organization.verified:
+        return render_template("institution/unverified.html")
+    own = list(db.session.scalars(products.listing(actor, {"mine": True, "status": ProductStatus.published})))
+    filters = _lead_filters(own)
+    page = pages(matching.leads(actor, filters))
+    locale = lang()
+    open_by_pair = {(e.project_id, e.product_id): e for e in db.session.scalars(
+        engagement_service.listing(actor, {}))}
+    items = [{"match": m, **matching.localized(m, locale), "engagement": open_by_pair.get((m.project_id, m.product_id))}
+             for m in page["items"]]
+    from .views import category_choices
+
+    return render_template("institution/leads.html", page=page, items=items, filters=filters, products=own,
+                           instruments=current_plugins(), categories=category_choices(),
+                           provinces=forms.provinces(), region_tree=forms.region_tree(),
+                           region_value=forms.split_region(filters.get("region")),
+                           values=request.args)
+
+
+@bp.route("/leads/<int:match_id>/engage", methods=["POST"])
+def engage(match_id: int):
+    actor = permissions.require_verified_institution()
+    data, errors = forms.load(EngagementInSchema(), {"match_id": match_id,
+                                                      "message": (request.form.get("message") or "").strip()})
+    if errors:
+        flash("; ".join(m for msgs in errors.values() for m in msgs), "danger")
+        return redirect(_safe_next(request.form.get("next"), "web.leads"))
+    engagement = engagement_service.request_engagement(actor, data["match_id"], data["message"])
+    flash(_("Request sent to %(name)s. You will see the contact once the enterprise accepts.",
+            name=engagement.enterprise.name), "success")
+    return redirect(_safe_next(request.form.get("next"), "web.leads"))
+
+
+# -- engagements (both sides) ---------------------------------------------------------------------------------
+@bp.route("/engagements")
+def engagements():
+    actor = permissions.require_user()
+    status = request.args.get("status")
+    args = {"status": status} if status in {s.value for s in EngagementStatus} else {}
+    page = pages(engagement_service.listing(actor, args))
+    return render_template("engagements/list.html", page=page, status=args.get("status"), actor=actor)
+
+
+def _engagement_page(actor, engagement, errors: dict | None = None, values: dict | None = None, status: int = 200):
+    contact = engagement.project.contact if permissions.can(actor, "view_contact", engagement.project) else None
+    return render_template(
+        "engagements/detail.html", engagement=engagement, contact=contact,
+        events=engagement_service.history(actor, engagement.id), actor=actor, errors=errors or {},
+        values=values or {}, can_respond=permissions.can(actor, "accept", engagement),
+        can_progress=permissions.can(actor, "financed", engagement),
+    ), status
+
+
+@bp.route("/engagements/<int:engagement_id>")
+def engagement(engagement_id: int):
+    actor = permissions.require_user()
+    return _engagement_page(actor, engagement_service.get_engagement(actor, engagement_id))
+
+
+@bp.route("/engagements/<int:engagement_id>/<any(accept, decline):action>", methods=["POST"])
+def engagement_respond(engagement_id: int, action: str):
+    actor = permissions.require_role(Role.enterprise)
+    data, errors = forms.load(RespondSchema(), {k: v for k, v in {
+        "note": (request.form.get("note") or "").strip()}.items() if v})
+    if errors:
+        flash("; ".join(m for msgs in errors.values() for m in msgs), "danger")
+        return redirect(url_for("web.engagement", engagement_id=engagement_id))
+    item = engagement_service.respond(actor, engagement_id, action, data.get("note"))
+    flash(_("Accepted: %(name)s can now see your contact details and will get in touch.",
+            name=item.institution.name) if action == "accept"
+          else _("Declined: %(name)s has been told.", name=item.institution.name), "success")
+    return redirect(_safe_next(request.form.get("next"), "web.engagements"))
+
+
+@bp.route("/engagements/<int:engagement_id>/progress", methods=["POST"])
+def engagement_progress(engagement_id: int):
+    actor = permissions.require_role(Role.institution)
+    form = request.form
+    payload = {"status": form.get("status") or None, "note": (form.get("note") or "").strip() or None,
+               "version": form.get("version") or None}
+    if form.get("status") == "financed":
+        payload["financed_amount_cny"] = forms.clean_number(form.get("financed_amount_cny"))
+        payload["financed_on"] = (form.get("financed_on") or "").strip() or None
+    payload = {k: v for k, v in payload.items() if v is not None}
+    values = {k: form.get(k, "") for k in ("status", "note", "financed_amount_cny", "financed_on")}
+    data, errors = forms.load(EngagementPatchSchema(), payload)
+    item = engagement_service.get_engagement(actor, engagement_id)
+    if not errors:
+        try:
+            engagement_service.update_progress(actor, engagement_id, data)
+        except ApiError as exc:
+            if not exc.fields or exc.status == 409:
+                raise
+            errors = forms.page_errors(exc.fields)
+    if errors:
+        if "status" in errors:
+            errors["status"] = [_("Choose the new status.")]
+        flash(form_problem(), "danger")
+        return _engagement_page(actor, item, errors, values, 422)
+    flash(_("Engagement updated."), "success")
+    return redirect(url_for("web.engagement", engagement_id=engagement_id))
