@@ -266,6 +266,7 @@ def review_project(actor: User, project_id: int, decision: str, note: str | None
     _commit(project)
     if decision == "approve":
         signals.project_approved.send(project)
+    signals.project_reviewed.send(project, decision=decision, note=note)
     return project
 
 

@@ -148,6 +148,18 @@ class OrganizationPolicy(Policy):
         return actor.role == Role.admin
 
 
+@policy(User)
+class UserPolicy(Policy):
+    """Admins see every user; others only themselves."""
+
+    def scope(self, stmt: Select, actor: User | None, purpose: str = "view") -> Select:
+        if actor is None:
+            return stmt.where(False)
+        if actor.role == Role.admin:
+            return stmt
+        return stmt.where(User.id == actor.id)
+
+
 __all__ = [
     "Policy", "policy", "visible", "get_visible", "authorize", "can", "current_actor", "require_user",
     "require_role", "require_verified_institution",

@@ -114,3 +114,19 @@ def test_notifications_read(client, auth, deal):
     assert client.post(f"/api/v1/notifications/{nid}/read", headers=auth(deal["bank"])).status_code == 404
     assert client.post(f"/api/v1/notifications/{nid}/read", headers=auth(owner)).get_json() == {"marked": 1}
     assert client.get("/api/v1/notifications?unread=true", headers=auth(owner)).get_json()["total"] == unread["total"] - 1
+
+
+def test_enterprise_and_institution_are_told_of_decisions(client, auth, f):
+    owner, bureau, admin = f.enterprise_user(region_code="130700"), f.bureau_user(region_code="130000"), f.admin_user()
+    pending = f.institution_user(verified=False)
+    from support.payloads import project
+
+    pid = client.post("/api/v1/projects", json=project(), headers=auth(owner)).get_json()["id"]
+    client.post(f"/api/v1/projects/{pid}/submit", headers=auth(owner))
+    client.post(f"/api/v1/projects/{pid}/review", json={"decision": "return", "note": "补充环评"}, headers=auth(bureau))
+    inbox = client.get("/api/v1/notifications?lang=en", headers=auth(owner)).get_json()["items"]
+    assert inbox[0]["kind"] == "project_return" and "补充环评" in inbox[0]["title"]
+    assert inbox[0]["link"] == f"/projects/{pid}"
+    client.post(f"/api/v1/organizations/{pending.organization_id}/verify", headers=auth(admin))
+    told = client.get("/api/v1/notifications", headers=auth(pending)).get_json()["items"]
+    assert [n["kind"] for n in told] == ["organization_verified"]

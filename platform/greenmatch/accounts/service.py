@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import signals
 from ..db import utcnow
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
@@ -131,4 +132,5 @@ def verify_organization(org_id: int) -> Organization:
         org.verified = True
         org.verified_at = utcnow()
         db.session.commit()
+        signals.organization_verified.send(org)
     return org

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from .. import permissions
 from ..accounts import service as accounts
@@ -40,8 +39,8 @@ def admin_verify(org_id: int):
 
 @bp.route("/admin/users")
 def admin_users():
-    permissions.require_role(Role.admin)
-    stmt = select(User)
+    actor = permissions.require_role(Role.admin)
+    stmt = permissions.visible(User, actor)
     role = request.args.get("role")
     if role in {r.value for r in Role}:
         stmt = stmt.where(User.role == role)
