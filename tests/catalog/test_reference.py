@@ -205,3 +205,24 @@ def test_importing_the_module_loads_no_data():
         "assert r.industries.cache_info().currsize == 0 and c._index.cache_info().currsize == 0\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_api_serves_the_whole_2025_catalogue(client):
+    """9 / 38 / 271 items through GET /taxonomy/categories, each with names and (level 3) activity codes."""
+    counts = {}
+    for level in (1, 2, 3):
+        items, page = [], 1
+        while True:
+            body = client.get(f"/api/v1/taxonomy/categories?level={level}&page={page}&per_page=100").get_json()
+            items += body["items"]
+            if len(items) >= body["total"]:
+                break
+            page += 1
+        counts[level] = len(items)
+        assert all(i["name_zh"] and i["name_en"] and i["level"] == level for i in items)
+        if level == 3:
+            with_codes = [i for i in items if i["activity_codes"]]
+            assert len(with_codes) >= 260  # the shipped data lists 11 items without codes
+            assert all(len(c) == 4 for i in with_codes for c in i["activity_codes"] if c and c != "-")
+    shipped = ref.catalogue()
+    assert counts == {n: sum(1 for c in shipped.values() if c.level == n) for n in (1, 2, 3)} == {1: 9, 2: 38, 3: 271}
