@@ -382,7 +382,7 @@ class BatchExplainer:
         return memo[key]
 
     def _tags_reason(self, tags: tuple[str, ...]) -> Reason:
-        labels = [self.tax.label((TAG, t)) for t in tags]
+        labels = [self.tax.label((TAG, t), self.names) for t in tags]
         return Reason("shared features: " + ", ".join(en for _, en in labels),
                       "共同特征：" + "、".join(zh for zh, _ in labels))
 
