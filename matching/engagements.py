@@ -7,6 +7,7 @@ The project's contact is revealed to the institution only once the enterprise ha
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from greenmatch import permissions, signals
 from greenmatch.accounts.models import Role, User
 from greenmatch.catalog import stats
-from greenmatch.catalog.models import Project, ProjectStatus
+from greenmatch.catalog.models import Project, ProjectCategory, ProjectStatus
 from greenmatch.catalog.policy import contact_grants, in_jurisdiction
 from greenmatch.codes import region_prefix
 from greenmatch.db import utcnow
@@ -111,6 +112,37 @@ def _by_instrument(scope: stats.StatsScope) -> list[dict[str, Any]]:
         if status == S.financed:
             entry["financed_cny"] += float(amount)
     return sorted(out.values(), key=lambda e: e["instrument"])
+
+
+@stats.stats_section("financed_split")
+def financed_split(scope: stats.StatsScope) -> dict[str, dict[str, float]]:
+    """Funds reached in scope, split like the need: by level-1 area, prefecture, instrument and month."""
+    from greenmatch.products.models import Product
+
+    rows = db.session.execute(
+        select(Engagement.project_id, Engagement.financed_amount_cny, Engagement.financed_on, Project.region_code,
+               Product.instrument)
+        .join(Project, Project.id == Engagement.project_id).join(Product, Product.id == Engagement.product_id)
+        .where(Engagement.status == S.financed, Engagement.project_id.in_(scope.project_ids))).all()
+    areas: dict[int, set[str]] = defaultdict(set)
+    ids = {row.project_id for row in rows}
+    if ids:
+        for project_id, code in db.session.execute(
+                select(ProjectCategory.project_id, ProjectCategory.code)
+                .where(ProjectCategory.project_id.in_(ids), ProjectCategory.effective.is_(True))):
+            areas[project_id].add(code.split(".")[0])
+    out: dict[str, dict[str, float]] = {"by_category": defaultdict(float), "by_region": defaultdict(float),
+                                        "by_instrument": defaultdict(float), "by_month": defaultdict(float)}
+    for row in rows:
+        amount = float(row.financed_amount_cny or 0)
+        for area in areas.get(row.project_id, ()):
+            out["by_category"][area] += amount
+        out["by_region"][f"{row.region_code[:4]}00"] += amount
+        out["by_instrument"][row.instrument] += amount
+        if row.financed_on is not None:
+            out["by_month"][f"{row.financed_on:%Y-%m}"] += amount
+    return {name: dict(values) for name, values in out.items()}
+
 
 
 def request_engagement(actor: User, match_id: int, message: str) -> Engagement:

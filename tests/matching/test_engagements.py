@@ -130,3 +130,13 @@ def test_enterprise_and_institution_are_told_of_decisions(client, auth, f):
     client.post(f"/api/v1/organizations/{pending.organization_id}/verify", headers=auth(admin))
     told = client.get("/api/v1/notifications", headers=auth(pending)).get_json()["items"]
     assert [n["kind"] for n in told] == ["organization_verified"]
+
+
+def test_overview_splits_funds_reached(client, auth, deal):
+    eid = client.post(E, json={"match_id": deal["match_id"]}, headers=auth(deal["bank"])).get_json()["id"]
+    client.post(f"{E}/{eid}/accept", headers=auth(deal["owner"]))
+    client.patch(f"{E}/{eid}", json={"status": "financed", "financed_amount_cny": 5e7, "financed_on": "2026-10-15"},
+                 headers=auth(deal["bank"]))
+    split = client.get("/api/v1/stats/overview", headers=auth(deal["bureau"])).get_json()["financed_split"]
+    assert split == {"by_category": {"4": 5e7}, "by_region": {"130700": 5e7}, "by_instrument": {"green_credit": 5e7},
+                     "by_month": {"2026-10": 5e7}}
