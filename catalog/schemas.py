@@ -21,7 +21,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from greenmatch.api import PageArgsSchema
+from greenmatch.api import HistoryEntrySchema, PageArgsSchema
 from greenmatch.codes import normalize_industry_code
 from greenmatch.facts import CERTIFICATIONS, COLLATERAL, RISK_EXPOSURES, STAGES
 
@@ -279,13 +279,7 @@ class ProjectSchema(Schema):
     updated_at = fields.DateTime()
 
 
-class TransitionSchema(Schema):
-    id = fields.Integer()
-    from_status = fields.String(allow_none=True, data_key="from")
-    to_status = fields.String(data_key="to")
-    note = fields.String(allow_none=True)
-    at = fields.DateTime()
-    actor_id = fields.Integer(allow_none=True)
+class TransitionSchema(HistoryEntrySchema):
     actor_organization_id = fields.Integer(allow_none=True)
     actor_role = fields.String(attribute="actor.role", allow_none=True)
 

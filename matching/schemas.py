@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from greenmatch.accounts.schemas import OrganizationSchema
-from greenmatch.api import PageArgsSchema
+from greenmatch.api import HistoryEntrySchema, PageArgsSchema
 from greenmatch.catalog.schemas import ProjectSchema
 from greenmatch.products.schemas import InstitutionRefSchema
 
@@ -124,13 +124,8 @@ class EngagementQuerySchema(PageArgsSchema):
     project_id = fields.Integer()
 
 
-class EventSchema(Schema):
-    id = fields.Integer()
-    from_status = fields.String(allow_none=True, data_key="from")
-    to_status = fields.String(data_key="to")
-    note = fields.String(allow_none=True)
-    at = fields.DateTime()
-    actor_id = fields.Integer(allow_none=True)
+class EventSchema(HistoryEntrySchema):
+    """One status change of an engagement."""
 
 
 class EventListSchema(Schema):

@@ -79,6 +79,17 @@ class PageArgsSchema(Schema):
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
+class HistoryEntrySchema(Schema):
+    """One entry of an append-only status history (projects, engagements)."""
+
+    id = fields.Integer()
+    from_status = fields.String(allow_none=True, data_key="from")
+    to_status = fields.String(data_key="to")
+    note = fields.String(allow_none=True)
+    at = fields.DateTime()
+    actor_id = fields.Integer(allow_none=True)
+
+
 _page_schemas: dict[str, type[Schema]] = {}
 
 
