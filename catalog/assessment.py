@@ -207,6 +207,21 @@ def grid_factor(facts: ProjectFacts, settings: RuleSettings | None = None) -> tu
     return settings.grid_factor_t_per_mwh, settings.grid_factor_source, settings.grid_factor_source_zh
 
 
+def co2_reduction_t(facts: ProjectFacts, settings: RuleSettings | None = None) -> float | None:
+    """``estimate_carbon(facts, settings).co2_reduction_t``, the same arithmetic without composing the
+    method text (the instrument plugins need the figure for every project of a matching run)."""
+    settings = rules_or_default(settings)
+    mwh, tce = facts.benefit("renewable_generation_mwh"), facts.benefit("energy_saving_tce")
+    parts: list[float] = []
+    if mwh > 0:
+        parts.append(mwh * grid_factor(facts, settings)[0])
+    if tce > 0:
+        parts.append(tce * settings.coal_factor_t_per_tce)
+    if parts:
+        return sum(parts)
+    return facts.benefit("co2_reduction_t") or None
+
+
 def estimate_carbon(facts: ProjectFacts, settings: RuleSettings | None = None) -> CarbonEstimate:
     """renewable_generation_mwh × grid factor + energy_saving_tce × coal factor, per year; the method
     names every factor used. A declared ``co2_reduction_t`` is reported beside the estimate."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any, Self
 
 CONFIG_KEY = "RULES"  # Flask config key; GREENMATCH_RULES in the environment
@@ -203,6 +204,12 @@ class RuleSettings(SettingsBase):
     label_dark_green_min: float = 80.0
     label_light_green_min: float = 60.0
     label_yellow_min: float = 40.0
+
+    @cached_property
+    def memo(self) -> dict[str, dict[Any, Any]]:
+        """Results derived from these settings alone, keyed by their other inputs (filled by the
+        screening functions on first use; not a setting: no field, outside equality and ``as_mapping``)."""
+        return {}
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None) -> RuleSettings:

@@ -8,11 +8,12 @@ same projects for the same, stated reasons.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
+from typing import Any
 
-from greenmatch.codes import category_covers, normalize_industry_code
+from greenmatch.codes import normalize_industry_code
 from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import Reason
 
@@ -61,6 +62,32 @@ def instrument_names(keys: Iterable[str]) -> tuple[str, str]:
             ", ".join(INSTRUMENT_NAMES.get(k, (k, k))[1] for k in keys))
 
 
+# The functions below run for every project and instrument plugin in a matching run (hundreds of
+# thousands of calls): their results depend on a few codes only and are cached per distinct input
+# (the reference data is immutable; results derived from a RuleSettings live in its ``memo``).
+_CACHE_SIZE = 1 << 16
+
+
+def _tuple(values: Iterable[str]) -> tuple[str, ...]:
+    return values if type(values) is tuple else tuple(values)
+
+
+def _memoized(settings: RuleSettings, table: str, key: Any, compute: Callable[[], Any]) -> Any:
+    """``compute()`` cached in ``settings.memo[table][key]`` (a table is emptied when it grows past
+    ``_CACHE_SIZE`` entries, so odd inputs cannot grow it without bound)."""
+    memo = settings.memo
+    found = memo.get(table)
+    if found is None:
+        found = memo[table] = {}
+    value = found.get(key, found)
+    if value is found:
+        if len(found) >= _CACHE_SIZE:
+            found.clear()
+        value = found[key] = compute()
+    return value
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
 def industry_label(code: str) -> str:
     """``"2521 炼焦"``; the bare code when unknown."""
     norm = normalize_industry_code(code) or code
@@ -68,6 +95,7 @@ def industry_label(code: str) -> str:
     return f"{norm} {name}" if name else norm
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def category_label(code: str) -> str:
     cat = reference.catalogue().get(code)
     return f"{code} {cat.name_zh}" if cat else code
@@ -75,16 +103,41 @@ def category_label(code: str) -> str:
 
 def level3_categories(codes: Iterable[str]) -> tuple[list[str], list[str]]:
     """Split codes into (valid level-3 items of the 2025 catalogue, everything else)."""
+    valid, invalid = level3_split(_tuple(codes))
+    return list(valid), list(invalid)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def level3_split(codes: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """:func:`level3_categories` as tuples, cached per tuple of codes."""
     valid, invalid = [], []
     for code in codes:
         (valid if reference.is_category(code, level=3) else invalid).append(code)
-    return valid, invalid
+    return tuple(valid), tuple(invalid)
 
 
 def covered(codes: Iterable[str], prefixes: Iterable[str]) -> list[str]:
     """The codes covered by any of the catalogue prefixes ("4.2" covers "4.2.2")."""
-    prefixes = tuple(prefixes)
-    return [c for c in codes if any(category_covers(p, c) for p in prefixes)]
+    return list(covered_codes(_tuple(codes), _tuple(prefixes)))
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def covered_codes(codes: tuple[str, ...], prefixes: tuple[str, ...]) -> tuple[str, ...]:
+    """:func:`covered` as a tuple, cached per (codes, prefixes)."""
+    wanted = _prefix_set(prefixes)
+    return tuple(c for c in codes if not wanted.isdisjoint(_covering(c)))
+
+
+@lru_cache(maxsize=4096)
+def _prefix_set(prefixes: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(prefixes)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _covering(code: str) -> tuple[str, ...]:
+    """Every prefix ``p`` with ``category_covers(p, code)``: the code itself and each part of it
+    before a dot ("4.2.2" -> "4.2.2", "4", "4.2")."""
+    return (code, *(code[:i] for i, ch in enumerate(code) if ch == "."))
 
 
 def _fmt_codes(codes: Iterable[str]) -> str:
@@ -130,6 +183,11 @@ def two_high_sector(industry_code: str, settings: RuleSettings | None = None) ->
     feedstock) is not.
     """
     settings = rules_or_default(settings)
+    return _memoized(settings, "two_high_sector", industry_code,
+                     lambda: _two_high_sector(industry_code, settings))
+
+
+def _two_high_sector(industry_code: str, settings: RuleSettings) -> tuple[str, str] | None:
     code = normalize_industry_code(industry_code or "")
     if code is None:
         return None
@@ -160,11 +218,21 @@ def _classes_under(code: str) -> tuple[str, ...]:
 def two_high(facts: ProjectFacts, settings: RuleSettings | None = None) -> TwoHighResult:
     """The 两高 screen (环环评〔2021〕45号; editors' code mapping in two_high_rules.md section 3)."""
     settings = rules_or_default(settings)
-    hit = two_high_sector(facts.industry_code, settings)
-    if hit is None:
-        return TwoHighResult(False, industry_code=normalize_industry_code(facts.industry_code or ""))
-    sector = hit[1]
-    code = normalize_industry_code(facts.industry_code) or facts.industry_code
+    industry_code = facts.industry_code
+    # per industry code: the result when it is not a 两高 sector (it depends on the code alone), else the hit
+    found = _memoized(settings, "two_high_by_industry", industry_code, lambda: two_high_sector(
+        industry_code, settings) or TwoHighResult(False, industry_code=normalize_industry_code(industry_code or "")))
+    if type(found) is TwoHighResult:
+        return found
+    hit = found
+    categories = _tuple(facts.categories)
+    return _memoized(settings, "two_high", (industry_code, categories),
+                     lambda: _two_high_flagged(industry_code, categories, hit[1], settings))
+
+
+def _two_high_flagged(industry_code: str, cats: tuple[str, ...], sector: str,
+                      settings: RuleSettings) -> TwoHighResult:
+    code = normalize_industry_code(industry_code) or industry_code
     sector_zh, sector_en = SECTOR_NAMES.get(sector, (sector, sector))
     segment = SEGMENT_NAMES.get(code)
     what_zh = f"{sector_zh}·{segment[0]}" if segment else sector_zh
@@ -175,7 +243,6 @@ def two_high(facts: ProjectFacts, settings: RuleSettings | None = None) -> TwoHi
         head_en += "; 4411/4412 also cover gas- and oil-fired plants, only the coal-fired part is 两高"
         head_zh += "；4411/4412 也含燃气、燃油电厂，仅燃煤部分属于“两高”"
 
-    cats = list(facts.categories)
     rules_zh = "、".join(settings.transition_categories)
     rules_en = ", ".join(settings.transition_categories)
     if not cats:
@@ -252,16 +319,29 @@ def compliance(facts: ProjectFacts, settings: RuleSettings | None = None) -> Com
     a major environmental penalty in 3 years vetoes green labels."""
     settings = rules_or_default(settings)
     record = facts.compliance or {}
+    eia_missing_in = facts.stage if facts.stage in settings.eia_required_stages and not record.get("eia_approved") \
+        else None
+    major = major_env_penalty(facts, settings)
+    if eia_missing_in is None and not major:
+        return _COMPLIANT
+    return _memoized(settings, "compliance", (eia_missing_in, major),
+                     lambda: _compliance(eia_missing_in, major, settings))
+
+
+_COMPLIANT = ComplianceResult()
+
+
+def _compliance(eia_missing_in: str | None, major: bool, settings: RuleSettings) -> ComplianceResult:
     vetoes: list[ComplianceVeto] = []
-    if facts.stage in settings.eia_required_stages and not record.get("eia_approved"):
-        zh_stage, en_stage = STAGE_NAMES.get(facts.stage, (facts.stage, facts.stage))
+    if eia_missing_in is not None:
+        zh_stage, en_stage = STAGE_NAMES.get(eia_missing_in, (eia_missing_in, eia_missing_in))
         zh_list, en_list = instrument_names(settings.eia_veto_instruments)
         vetoes.append(ComplianceVeto(
             "eia_missing",
             Reason(f"project in {en_stage} without EIA approval (环评批复): not eligible for {en_list}",
                    f"项目处于{zh_stage}阶段但未取得环评批复：不符合{zh_list}条件"),
             tuple(settings.eia_veto_instruments)))
-    if major_env_penalty(facts, settings):
+    if major:
         threshold = f"{settings.major_penalty_fine_cny:,.0f}"
         extra_zh, extra_en = ("", "")
         if settings.major_penalty_veto_instruments:
@@ -286,7 +366,8 @@ def financing_vetoes(facts: ProjectFacts, instrument: str, settings: RuleSetting
     """Why a *financing* instrument (credit, bonds, REITs, funds, ...) must refuse the project:
     compliance vetoes naming the instrument, and new 两高 capacity. Empty: no platform veto."""
     settings = rules_or_default(settings)
-    reasons = compliance(facts, settings).reasons_for(instrument)
+    found = compliance(facts, settings)
+    reasons = found.reasons_for(instrument) if found.vetoes else []
     th = two_high(facts, settings)
     if th.blocks_financing and th.reason is not None:
         zh, en = INSTRUMENT_NAMES.get(instrument, (instrument, instrument))

@@ -7,7 +7,7 @@ through :mod:`greenmatch.permissions` and commits (or raises, leaving nothing ha
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import current_app
@@ -99,9 +99,11 @@ def may_see_contact(actor: User | None, project: Project) -> bool:
 
 
 class ProjectView:
-    """A project as one caller may see it: ``contact`` is absent (not null) unless they may see it."""
+    """A project as one caller may see it: ``contact`` is absent (not null) unless they may see it.
+    ``show_contact`` may be a callable, asked on the first read of ``contact`` (a schema that excludes
+    the contact, such as a list of leads, then costs no permission query per project)."""
 
-    def __init__(self, project: Project, show_contact: bool):
+    def __init__(self, project: Project, show_contact: bool | Callable[[], bool]):
         self._project = project
         self._show_contact = show_contact
 
@@ -112,12 +114,14 @@ class ProjectView:
     def contact(self) -> Any:
         from marshmallow import missing
 
+        if callable(self._show_contact):
+            self._show_contact = bool(self._show_contact())
         return self._project.contact if self._show_contact else missing
 
 
 def present(project: Project, actor: User | None) -> ProjectView:
     """The project as this caller may see it: ``contact`` only for those the contract names."""
-    return ProjectView(project, may_see_contact(actor, project))
+    return ProjectView(project, lambda: may_see_contact(actor, project))
 
 
 # -- assessment ----------------------------------------------------------------------------------

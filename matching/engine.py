@@ -29,10 +29,12 @@ asc (for a project's list) or project id asc (for a product's list): results are
 and independent of the chunk size and of the number of worker processes.
 
 Pass 1 (and :meth:`MatchEngine.project_index`) run in forked worker processes when there are
-several chunks (``MatchSettings.workers``; 0 = one per core, at most 4): the plugins, called once
-per project and plugin, dominate a run's time. Workers inherit the facts and the product index at
-fork time and send back only compact arrays. Set ``workers=1`` where forking is unwelcome (e.g. a
-multi-threaded web worker).
+several chunks (``MatchSettings.workers``; 0 = one per core, at most 4, two chunks or more each):
+the plugins, called once per project and plugin, dominate a run's time. Workers inherit the facts
+and the product index at fork time (and freeze them out of their garbage collector) and send back
+only compact arrays. Set ``workers=1`` where forking is unwelcome (e.g. a multi-threaded web
+worker). The cyclic garbage collector is paused while a chunk's plugin results pile up and while
+the parent collects the chunks: those objects all survive, so collections would only re-scan them.
 
 A batch's ``matches`` is a :class:`MatchList`: rows are made on access, and their reasons and
 paths are rendered on first read (about 10-30 µs a row; parts shared between rows are cached).
@@ -41,6 +43,7 @@ paths are rendered on first read (about 10-30 µs a row; parts shared between ro
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 import multiprocessing
 import os
@@ -68,6 +71,7 @@ from .scorer import (
     build_block,
     compressed_X,
     evaluate_projects,
+    gc_paused,
     score_block,
     score_chunk,
     top_pairs,
@@ -199,21 +203,27 @@ class RunStats:
 
 
 class MatchResult:
-    """All batches of a run, collected."""
+    """All batches of a run, collected. The per-project and per-product lists are indexed on first use."""
 
     def __init__(self, matches: list[Match], stats: RunStats) -> None:
         self.matches, self.stats = matches, stats
-        self._by_project: dict[int, list[Match]] = {}
-        self._by_product: dict[int, list[Match]] = {}
-        for m in matches:
-            if m.project_rank is not None:
-                self._by_project.setdefault(m.project_id, []).append(m)
-            if m.product_rank is not None:
-                self._by_product.setdefault(m.product_id, []).append(m)
-        for rows in self._by_project.values():
-            rows.sort(key=lambda m: m.project_rank)
-        for rows in self._by_product.values():
-            rows.sort(key=lambda m: m.product_rank)
+        self._indexed: tuple[dict[int, list[Match]], dict[int, list[Match]]] | None = None
+
+    def _index(self) -> tuple[dict[int, list[Match]], dict[int, list[Match]]]:
+        if self._indexed is None:
+            by_project: dict[int, list[Match]] = {}
+            by_product: dict[int, list[Match]] = {}
+            for m in self.matches:
+                if m.project_rank is not None:
+                    by_project.setdefault(m.project_id, []).append(m)
+                if m.product_rank is not None:
+                    by_product.setdefault(m.product_id, []).append(m)
+            for rows in by_project.values():
+                rows.sort(key=lambda m: m.project_rank)
+            for rows in by_product.values():
+                rows.sort(key=lambda m: m.product_rank)
+            self._indexed = (by_project, by_product)
+        return self._indexed
 
     def __iter__(self) -> Iterator[Match]:
         return iter(self.matches)
@@ -223,14 +233,14 @@ class MatchResult:
 
     def for_project(self, project_id: int) -> list[Match]:
         """The project's top-K products, best first."""
-        return self._by_project.get(project_id, [])
+        return self._index()[0].get(project_id, [])
 
     def for_product(self, product_id: int) -> list[Match]:
         """The product's top-L projects (its leads), best first."""
-        return self._by_product.get(product_id, [])
+        return self._index()[1].get(product_id, [])
 
     def top_products(self) -> dict[int, list[int]]:
-        return {pid: [m.product_id for m in rows] for pid, rows in self._by_project.items()}
+        return {pid: [m.product_id for m in rows] for pid, rows in self._index()[0].items()}
 
 
 class MatchEngine:
@@ -271,7 +281,7 @@ class MatchEngine:
         size = chunk_size or self.settings.chunk_size
         ranges = [(a, min(a + size, len(ordered))) for a in range(0, len(ordered), size)]
         plugins = list(self.plugins.values())
-        with _pool(self, ordered, None, _workers(self.settings, len(ranges))) as (pool, key):
+        with _pool(self, ordered, None, _workers(self.settings, len(ranges))) as (pool, key), gc_paused():
             if pool is None:
                 evaluations: Iterable[Any] = (evaluate_projects(ordered[a:b], plugins, self.settings, self.tax)
                                               for a, b in ranges)
@@ -297,8 +307,9 @@ class MatchEngine:
             progress: Progress | None = None, chunk_size: int | None = None) -> MatchResult:
         run = self.start(projects, products, outcomes, financed_projects=financed_projects, progress=progress,
                          chunk_size=chunk_size)
-        matches = [m for batch in run for m in batch.matches]
-        return MatchResult(matches, run.stats)
+        with gc_paused():  # many small objects, all kept: collections would only re-scan them
+            matches = [m for batch in run for m in batch.matches]
+            return MatchResult(matches, run.stats)
 
     # -- incremental -----------------------------------------------------------------------------
     def score_project(self, project: ProjectFacts, products: ProductIndex) -> tuple[np.ndarray, np.ndarray]:
@@ -345,6 +356,12 @@ _FORK_KEYS = itertools.count(1)
 
 
 def _worker_init() -> None:
+    # A worker lives for one run: the objects it inherits (the facts, the index) stay to the end, and
+    # those it makes for a chunk are freed by reference counting once their results are sent (they
+    # form no cycles). Its cyclic collector would only re-scan them: frozen and off (which also spares
+    # copying the inherited pages on write).
+    gc.freeze()
+    gc.disable()
     # a lock held by another thread at fork time would stay held in the child
     for _, engine, index in _FORK_JOBS.values():
         engine.tax._lock = threading.Lock()
@@ -361,8 +378,10 @@ def _evaluate_slice(task: tuple[int, int, int]) -> Any:
 
 
 def _workers(settings: MatchSettings, chunks: int) -> int:
-    """Processes to use for ``chunks`` chunks (see ``MatchSettings.workers``); one for a single chunk."""
-    wanted = settings.workers if settings.workers > 0 else min(4, os.cpu_count() or 1)
+    """Processes to use for ``chunks`` chunks (see ``MatchSettings.workers``); one for a single chunk.
+    Automatic: a worker per core (at most 4) with two chunks or more each; forking the pool and sending
+    results back costs more than a worker saves on fewer."""
+    wanted = settings.workers if settings.workers > 0 else min(4, os.cpu_count() or 1, chunks // 2)
     return max(1, min(wanted, chunks))
 
 
@@ -457,7 +476,8 @@ class MatchRun:
         product_top = ProductTop(m, settings.product_top_l, settings.score_decimals)
         ranges = [(a, min(a + self.chunk_size, n)) for a in range(0, n, self.chunk_size)]
         stats.workers = _workers(settings, len(ranges))
-        with _pool(engine, self.projects, index, stats.workers) as (pool, key):
+        # the chunks' results pile up until pass 2: collections would re-scan them for nothing
+        with _pool(engine, self.projects, index, stats.workers) as (pool, key), gc_paused():
             if pool is None:
                 results: Iterable[ChunkScores] = (engine.score_chunk(self.projects[a:b], a, index)
                                                   for a, b in ranges)

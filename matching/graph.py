@@ -324,6 +324,10 @@ class ProjectLinks:
     stage: str
     preferred: tuple[str, ...]
 
+    def __reduce__(self) -> tuple[Any, ...]:  # sent back by worker processes: a constructor call loads fast
+        return ProjectLinks, (self.id, self.categories, self.region, self.industry, self.tags, self.stage,
+                              self.preferred)
+
 
 @dataclass(frozen=True)
 class ProductLinks:
@@ -371,7 +375,8 @@ def project_links(project: ProjectFacts, plugin_tags: Iterable[Mapping[str, floa
         raise ValueError("projects need an id to be matched")
     tags = fact_tags(project, settings.fact_tag_weight)
     for extra in plugin_tags:
-        merge_tags(tags, extra)
+        if extra:
+            merge_tags(tags, extra)
     return ProjectLinks(
         id=project.id,
         categories=_dedupe(project.categories),

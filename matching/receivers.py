@@ -27,6 +27,11 @@ def _project_approved(project, **kwargs) -> None:
     db.session.commit()
 
 
+@signals.project_withdrawn.connect
+def _project_withdrawn(project, **kwargs) -> None:
+    service.rematch_project(project)  # not approved any more: its rows are deleted (leads_total relies on it)
+
+
 @signals.product_changed.connect
 def _product_changed(product, **kwargs) -> None:
     written = service.rematch_product(product)

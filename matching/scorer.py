@@ -42,9 +42,11 @@ that plugin's ``project_tags`` (sparse product), numeric ``bounds`` against its
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -263,12 +265,33 @@ class ProjectEvaluation:
     policy: np.ndarray
 
 
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (when enabled) over a loop that allocates many objects which
+    all survive, such as a chunk's plugin results: every few hundred allocations a collection would
+    traverse them (and, as they pile up, the older generations) to free nothing. Reference counting
+    frees memory as usual meanwhile; the collector resumes afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def evaluate_projects(projects: Sequence[ProjectFacts], plugins: Sequence[InstrumentPlugin],
                       settings: MatchSettings, tax: Taxonomy) -> ProjectEvaluation:
     """Call the plugins once per project (assess, project_tags) and lay out the half paths."""
+    with gc_paused():
+        return _evaluate_projects(projects, plugins, settings, tax)
+
+
+def _evaluate_projects(projects: Sequence[ProjectFacts], plugins: Sequence[InstrumentPlugin],
+                       settings: MatchSettings, tax: Taxonomy) -> ProjectEvaluation:
     n, k = len(projects), len(plugins)
-    half_attrs = [attr for attr, _ in HALF_PARTS]
     w_tag = settings.weight("tag")
+    calls = [(j, plugin.assess, plugin.project_tags) for j, plugin in enumerate(plugins)]
     eligible: list[bool] = []
     fit: list[float] = []
     fits: list[list[InstrumentFit | None]] = []
@@ -280,37 +303,55 @@ def evaluate_projects(projects: Sequence[ProjectFacts], plugins: Sequence[Instru
     tag_ptr = [0]
     policy: list[float] = []
     policies: dict[tuple[tuple[str, ...], str], float] = {}
+    # the half-path parts of each link attribute, per value (the taxonomy caches them too; a local
+    # dict per attribute spares building its cache key), and the key objects of tags
+    parts: dict[str, dict[Any, tuple[list[tuple[str, Any]], list[float]]]] = {attr: {} for attr, _ in HALF_PARTS}
+    part_items = list(parts.items())
+    tag_nodes: dict[str, tuple[str, str]] = {}
+    plugin_tag_keys: list[dict[str, tuple[int, str]]] = [{} for _ in plugins]
     for project in projects:
         row_fits: list[InstrumentFit | None] = []
         tag_maps = []
-        for j, plugin in enumerate(plugins):
-            result = plugin.assess(project)
+        for j, assess, project_tags in calls:
+            result = assess(project)
             ok = bool(result.eligible)
             row_fits.append(result if ok else None)
             eligible.append(ok)
             fit.append(min(1.0, max(0.0, float(result.fit))))
-            tags = plugin.project_tags(project)
+            tags = project_tags(project)
             tag_maps.append(tags)
-            tag_keys.extend((j, tag) for tag in tags)
+            if tags:
+                keys_j = plugin_tag_keys[j]
+                for tag in tags:
+                    key = keys_j.get(tag)
+                    if key is None:
+                        key = keys_j[tag] = (j, tag)
+                    tag_keys.append(key)
         tag_ptr.append(len(tag_keys))
         fits.append(row_fits)
         plinks = project_links(project, tag_maps, settings)
         links.append(plinks)
-        # the half paths of graph.project_half_paths, part by part (parts cached per value)
-        for attr in half_attrs:
-            keys, vals = tax.half_part(attr, getattr(plinks, attr))
-            half_keys.extend(keys)
-            half_vals.extend(vals)
+        # the half paths of graph.project_half_paths, part by part
+        for attr, cache in part_items:
+            value = getattr(plinks, attr)
+            found = cache.get(value)
+            if found is None:
+                found = cache[value] = tax.half_part(attr, value)
+            half_keys.extend(found[0])
+            half_vals.extend(found[1])
         if w_tag > 0:
             for tag, value in plinks.tags.items():
-                half_keys.append(("tag", tag))
+                node = tag_nodes.get(tag)
+                if node is None:
+                    node = tag_nodes[tag] = ("tag", tag)
+                half_keys.append(node)
                 half_vals.append(w_tag * value)
         half_ptr.append(len(half_keys))
         key = (project.certifications, project.region_code)
-        found = policies.get(key)
-        if found is None:
-            found = policies[key] = policy_score(project, settings)
-        policy.append(found)
+        found_policy = policies.get(key)
+        if found_policy is None:
+            found_policy = policies[key] = policy_score(project, settings)
+        policy.append(found_policy)
     return ProjectEvaluation(
         np.array(eligible, dtype=bool).reshape(n, k), np.array(fit, dtype=np.float64).reshape(n, k), fits, links,
         half_keys, np.array(half_vals, dtype=np.float64), np.array(half_ptr, dtype=np.int64), tag_keys,

@@ -117,8 +117,9 @@ class MatchSettings:
     #: small enough for the allocator to reuse instead of mapping fresh pages for every chunk
     chunk_size: int = 1024
     #: processes calling the plugins during a full run (the plugins dominate its time). 0: automatic,
-    #: the machine's cores up to 4 when the run has more than one chunk; 1: in this process. Workers
-    #: are forked (Linux), so they share the facts without copying and need no pickled plugins.
+    #: the machine's cores up to 4, each with two chunks or more (a smaller run stays in this process);
+    #: 1: in this process. Workers are forked (Linux), so they share the facts without copying and need
+    #: no pickled plugins.
     workers: int = 0
 
     def __post_init__(self) -> None:

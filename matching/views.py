@@ -6,7 +6,7 @@ from typing import Any
 
 from greenmatch import permissions
 from greenmatch.accounts.models import Role
-from greenmatch.api import Blueprint, PageArgsSchema, page_of, paginate
+from greenmatch.api import Blueprint, PageArgsSchema, page_dict, page_of, paginate
 from greenmatch.catalog.service import present
 from greenmatch.catalog.views import locale
 from greenmatch.extensions import db
@@ -75,9 +75,11 @@ def project_matches(args, project_id: int):
 def leads(args):
     """The verified institution's leads: approved projects matched to its published products, best first."""
     actor = permissions.require_user()
-    page = paginate(db.session, service.leads(actor, args), args["page"], args["per_page"])
-    page["items"] = [{**_match_item(m), "project": present(m.project, actor)} for m in page["items"]]
-    return page
+    stmt = service.leads(actor, args)
+    per_page = args["per_page"]
+    items = db.session.scalars(stmt.limit(per_page).offset((args["page"] - 1) * per_page)).all()
+    return page_dict([{**_match_item(m), "project": present(m.project, actor)} for m in items],
+                     service.leads_total(actor, args), args["page"], per_page)
 
 
 def _engagement(engagement: Engagement, actor) -> dict[str, Any]:

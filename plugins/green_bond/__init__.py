@@ -18,9 +18,15 @@ from typing import Any
 from marshmallow import fields, validate
 
 from greenmatch.catalog import reference
-from greenmatch.catalog.assessment import estimate_carbon
+from greenmatch.catalog.assessment import co2_reduction_t
 from greenmatch.catalog.rules_settings import SettingsBase
-from greenmatch.catalog.screening import category_label, financing_vetoes, label_caution, level3_categories
+from greenmatch.catalog.screening import (
+    category_label,
+    financing_vetoes,
+    label_caution,
+    level3_categories,
+    level3_split,
+)
 from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import CommonParamsSchema, InstrumentFit, InstrumentPlugin, ProductRequirements, Reason
 
@@ -125,17 +131,17 @@ class GreenBondPlugin(InstrumentPlugin):
         return None
 
     def _carbon_neutral(self, project: ProjectFacts) -> bool:
-        valid, invalid = level3_categories(project.categories)
+        valid, invalid = level3_split(tuple(project.categories))
         if not valid or invalid:
             return False
-        cats = reference.catalogue()
-        if any(cats[c].ghg not in self.settings.carbon_neutral_ghg for c in valid):
+        if not self.memoized("direct_reduction_items", valid, lambda: all(
+                reference.catalogue()[c].ghg in self.settings.carbon_neutral_ghg for c in valid)):
             return False
-        return (estimate_carbon(project, self.rules).co2_reduction_t or 0) > 0
+        return (co2_reduction_t(project, self.rules) or 0) > 0
 
     # -- graph hooks ---------------------------------------------------------------------------------
     def project_tags(self, project: ProjectFacts) -> Mapping[str, float]:
-        valid, invalid = level3_categories(project.categories)
+        valid, invalid = level3_split(tuple(project.categories))
         tags: dict[str, float] = {}
         if valid and not invalid:
             tags[f"{KEY}:all_proceeds_green"] = 1.0

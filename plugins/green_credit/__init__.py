@@ -21,9 +21,17 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from greenmatch.catalog import reference
-from greenmatch.catalog.assessment import estimate_carbon
+from greenmatch.catalog.assessment import co2_reduction_t
 from greenmatch.catalog.rules_settings import SettingsBase
-from greenmatch.catalog.screening import category_label, covered, financing_vetoes, label_caution, level3_categories
+from greenmatch.catalog.screening import (
+    category_label,
+    covered,
+    covered_codes,
+    financing_vetoes,
+    label_caution,
+    level3_categories,
+    level3_split,
+)
 from greenmatch.facts import COLLATERAL, ProjectFacts
 from greenmatch.instruments import CommonParamsSchema, InstrumentFit, InstrumentPlugin, ProductRequirements, Reason
 
@@ -95,19 +103,38 @@ class GreenCreditPlugin(InstrumentPlugin):
     settings_class = GreenCreditSettings
 
     # -- variants ---------------------------------------------------------------------------------
+    def variant_keys(self, project: ProjectFacts) -> tuple[str, ...]:
+        """The keys of :meth:`variants`, in its order, without composing the reasons (the graph hook
+        needs only these, for every project of a matching run)."""
+        s: GreenCreditSettings = self.settings
+        valid = level3_split(tuple(project.categories))[0]
+        if not valid:
+            return ()
+        facility, ee = self._category_variants(valid)
+        keys = ["general"]
+        if facility and (co2_reduction_t(project, self.rules) or 0.0) > 0:
+            keys.append("carbon_reduction_facility")
+        if ee:
+            keys.append("energy_efficiency")
+        if any(c in s.pledge_collateral for c in project.collateral):
+            keys.append("environmental_rights_pledge")
+        return tuple(keys)
+
     def variants(self, project: ProjectFacts) -> dict[str, Reason]:
         """The variants the project qualifies for, each with the reason; ``general`` when it has a
         valid catalogue item. Platform vetoes are not considered here (see :meth:`assess`)."""
         s: GreenCreditSettings = self.settings
-        valid, _ = level3_categories(project.categories)
+        keys = self.variant_keys(project)
         out: dict[str, Reason] = {}
-        if not valid:
+        if not keys:
             return out
-        out["general"] = Reason(f"catalogue project: {', '.join(category_label(c) for c in valid)}",
-                                f"目录内项目：{'、'.join(category_label(c) for c in valid)}")
-        facility = self._facility_categories(valid)
-        co2 = estimate_carbon(project, self.rules).co2_reduction_t or 0.0
-        if facility and co2 > 0:
+        valid = level3_split(tuple(project.categories))[0]
+        facility, ee = self._category_variants(valid)
+        out["general"] = self.memoized("general_reason", valid, lambda: Reason(
+            f"catalogue project: {', '.join(category_label(c) for c in valid)}",
+            f"目录内项目：{'、'.join(category_label(c) for c in valid)}"))
+        if "carbon_reduction_facility" in keys:
+            co2 = co2_reduction_t(project, self.rules) or 0.0
             out["carbon_reduction_facility"] = Reason(
                 f"carbon-reduction facility: {', '.join(facility)} with an annual CO2e reduction of {co2:,.1f} t; "
                 "the reduction must be verified by a third party before drawdown (the PBoC refinances "
@@ -115,19 +142,24 @@ class GreenCreditPlugin(InstrumentPlugin):
                 f"碳减排支持工具：{'、'.join(facility)}，年减排 {co2:,.1f} 吨CO2e；放款前须经第三方核实减排量"
                 f"（人民银行按本金 {s.carbon_facility_refinance_share:.0%}、"
                 f"利率 {s.carbon_facility_rate_pct}% 再贷款）")
-        ee = covered(valid, s.energy_efficiency_categories)
-        if ee:
+        if "energy_efficiency" in keys:
             tce = project.benefit("energy_saving_tce")
             saving_en = f"; energy saved {tce:,.1f} tce/yr" if tce > 0 else "; quantify energy saved (tce) to size it"
             saving_zh = f"；年节能 {tce:,.1f} 吨标准煤" if tce > 0 else "；请量化节能量（吨标准煤）以便核定额度"
             out["energy_efficiency"] = Reason(f"energy-efficiency credit: {', '.join(ee)}{saving_en}",
                                               f"能效信贷：{'、'.join(ee)}{saving_zh}")
-        rights = [c for c in project.collateral if c in s.pledge_collateral]
-        if rights:
+        if "environmental_rights_pledge" in keys:
+            rights = [c for c in project.collateral if c in s.pledge_collateral]
             out["environmental_rights_pledge"] = Reason(
                 f"environmental-rights pledge (JR/T 0228-2021): {', '.join(rights)} can be pledged",
                 f"环境权益质押（JR/T 0228-2021）：可质押 {'、'.join(rights)}")
         return out
+
+    def _category_variants(self, valid: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(carbon-facility items, energy-efficiency items) among the valid level-3 items."""
+        s: GreenCreditSettings = self.settings
+        return self.memoized("category_variants", valid, lambda: (
+            tuple(self._facility_categories(list(valid))), covered_codes(valid, s.energy_efficiency_categories)))
 
     def _facility_categories(self, valid: list[str]) -> list[str]:
         s: GreenCreditSettings = self.settings
@@ -151,7 +183,7 @@ class GreenCreditPlugin(InstrumentPlugin):
         if invalid:
             reasons.append(Reason(f"{', '.join(invalid)} not in the 2025 catalogue: only the valid items count",
                                   f"{'、'.join(invalid)} 不在2025年版目录中：仅有效条目计入"))
-        facility = self._facility_categories(valid)
+        facility = self._category_variants(tuple(valid))[0]
         if facility and "carbon_reduction_facility" not in variants:
             reasons.append(Reason("carbon-reduction facility needs a quantified annual CO2e reduction (> 0 t)",
                                   "碳减排支持工具须提供量化的年碳减排量（大于 0 吨）"))
@@ -168,7 +200,7 @@ class GreenCreditPlugin(InstrumentPlugin):
         """``green_credit:variant:<v>`` for each qualifying variant; ``green_credit:collateral:<c>`` for
         collateral held; ``green_credit:<v>:<c>`` (variant offered with that collateral; the pledge variant
         only with environmental rights) so products restricting both can require them together."""
-        variants = self.variants(project)
+        variants = self.variant_keys(project)
         tags: dict[str, float] = {f"{KEY}:variant:{v}": (0.5 if v == "general" else 1.0) for v in variants}
         for c in project.collateral:
             tags[f"{KEY}:collateral:{c}"] = 0.5
@@ -197,7 +229,7 @@ class GreenCreditPlugin(InstrumentPlugin):
     def project_metrics(self, project: ProjectFacts) -> Mapping[str, float]:
         metrics = {"financing_need_cny": float(project.financing_need_cny),
                    "energy_saving_tce": project.benefit("energy_saving_tce")}
-        co2 = estimate_carbon(project, self.rules).co2_reduction_t
+        co2 = co2_reduction_t(project, self.rules)
         if co2 is not None:
             metrics["co2_reduction_t"] = co2
         return metrics

@@ -17,7 +17,14 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from greenmatch.catalog.rules_settings import SettingsBase
-from greenmatch.catalog.screening import category_label, compliance, covered, financing_vetoes, level3_categories
+from greenmatch.catalog.screening import (
+    category_label,
+    compliance,
+    covered_codes,
+    financing_vetoes,
+    level3_categories,
+    level3_split,
+)
 from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import CommonParamsSchema, InstrumentFit, InstrumentPlugin, ProductRequirements, Reason
 
@@ -81,13 +88,22 @@ class GreenFundPlugin(InstrumentPlugin):
 
     def focus(self, project: ProjectFacts) -> list[str]:
         """The fund focus tags the project carries: its tech certifications and the areas of its items."""
-        s: GreenFundSettings = self.settings
-        valid, _ = level3_categories(project.categories)
-        out = [c for c in s.tech_certifications if c in project.certifications]
-        out += [k for k, prefixes in s.focus_areas if covered(valid, prefixes)]
-        if "tech_rnd" in project.risk_exposures and "green_technology" not in out and valid:
-            out.append("green_technology")
-        return out
+        return list(self._focus(project))
+
+    def _focus(self, project: ProjectFacts) -> tuple[str, ...]:
+        """:meth:`focus`, memoized per (certifications, valid items, R&D exposure declared)."""
+        valid = level3_split(tuple(project.categories))[0]
+        certifications, rnd = tuple(project.certifications), "tech_rnd" in project.risk_exposures
+
+        def derive() -> tuple[str, ...]:
+            s: GreenFundSettings = self.settings
+            out = [c for c in s.tech_certifications if c in certifications]
+            out += [k for k, prefixes in s.focus_areas if covered_codes(valid, prefixes)]
+            if rnd and "green_technology" not in out and valid:
+                out.append("green_technology")
+            return tuple(out)
+
+        return self.memoized("focus", (certifications, valid, rnd), derive)
 
     def assess(self, project: ProjectFacts) -> InstrumentFit:
         s: GreenFundSettings = self.settings
@@ -123,7 +139,7 @@ class GreenFundPlugin(InstrumentPlugin):
 
     # -- graph hooks ---------------------------------------------------------------------------------
     def project_tags(self, project: ProjectFacts) -> Mapping[str, float]:
-        return {f"{KEY}:focus:{f}": 1.0 for f in self.focus(project)}
+        return {f"{KEY}:focus:{f}": 1.0 for f in self._focus(project)}
 
     def product_tags(self, params: Mapping[str, Any]) -> Mapping[str, float]:
         return {f"{KEY}:focus:{f}": 1.0 for f in params.get("focus") or []}

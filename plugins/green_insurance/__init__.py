@@ -10,14 +10,14 @@ maker, so it attaches to equipment-making industries that declare the exposure, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from marshmallow import fields, validate
 
 from greenmatch.catalog.rules_settings import SettingsBase
-from greenmatch.catalog.screening import covered, industry_label, level3_categories, two_high
+from greenmatch.catalog.screening import covered_codes, industry_label, level3_split, two_high
 from greenmatch.codes import normalize_industry_code
 from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import CommonParamsSchema, InstrumentFit, InstrumentPlugin, ProductRequirements, Reason
@@ -91,62 +91,92 @@ class GreenInsurancePlugin(InstrumentPlugin):
     params_schema = GreenInsuranceParamsSchema
     settings_class = GreenInsuranceSettings
 
+    def _industry_facts(self, industry_code: str) -> tuple[str, bool, bool, bool, bool]:
+        """(normalised code, pollution-liability industry, equipment maker, material maker, NEV maker),
+        memoized per industry code."""
+        def derive() -> tuple[str, bool, bool, bool, bool]:
+            s: GreenInsuranceSettings = self.settings
+            industry = normalize_industry_code(industry_code or "") or ""
+            return (industry, any(industry.startswith(p) for p in s.pollution_liability_industries),
+                    industry[:2] in s.equipment_maker_divisions, industry[:2] in s.material_maker_divisions,
+                    any(industry.startswith(p) for p in s.nev_industries))
+
+        return self.memoized("industry", industry_code, derive)
+
+    def _category_hits(self, valid: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+        """The valid items each category rule covers (pollution liability, tech R&D, building,
+        climate, carbon sink, NEV), memoized per tuple of items."""
+        def derive() -> tuple[tuple[str, ...], ...]:
+            s: GreenInsuranceSettings = self.settings
+            return tuple(covered_codes(valid, prefixes) for prefixes in (
+                s.pollution_liability_categories, s.tech_rnd_categories, s.building_categories,
+                s.climate_categories, s.carbon_sink_categories, s.nev_categories))
+
+        return self.memoized("categories", valid, derive)
+
     def covers(self, project: ProjectFacts) -> dict[str, tuple[bool, Reason]]:
         """Cover type -> (backed by a declared exposure or a mandatory-like duty, reason)."""
+        return self._covers(project, explain=True)  # type: ignore[return-value]
+
+    def _covers(self, project: ProjectFacts, *, explain: bool) -> dict[str, tuple[bool, Reason | None]]:
+        """:meth:`covers`; without ``explain`` the reasons are None (the graph hook needs none)."""
         s: GreenInsuranceSettings = self.settings
-        industry = normalize_industry_code(project.industry_code or "") or ""
-        valid, _ = level3_categories(project.categories)
+        industry, liable_industry, makers, materials, nev_industry = self._industry_facts(project.industry_code)
+        valid = level3_split(tuple(project.categories))[0]
+        pollution_hits, rnd, building, climate, sink, nev = self._category_hits(valid)
         exposures = set(project.risk_exposures)
         th = two_high(project, self.rules)
-        out: dict[str, tuple[bool, Reason]] = {}
+        out: dict[str, tuple[bool, Reason | None]] = {}
 
-        def add(cover: str, strong: bool, en: str, zh: str) -> None:
+        def add(cover: str, strong: bool, text: Callable[[], tuple[str, str]]) -> None:
+            """``text``: () -> (en, zh), called only when explaining."""
+            if not explain:
+                out[cover] = (strong, None)
+                return
+            en, zh = text()
             name_zh, name_en = COVER_NAMES[cover]
             out[cover] = (strong, Reason(f"{name_en}: {en}", f"{name_zh}：{zh}"))
 
         # pollution liability
-        hits = covered(valid, s.pollution_liability_categories)
         if th.flag:
-            add("pollution_liability", True, f"{industry_label(industry)} is a 两高 plant (high environmental risk)",
-                f"{industry_label(industry)} 属“两高”装置（环境高风险）")
-        elif any(industry.startswith(p) for p in s.pollution_liability_industries):
-            add("pollution_liability", True,
+            add("pollution_liability", True, lambda: (
+                f"{industry_label(industry)} is a 两高 plant (high environmental risk)",
+                f"{industry_label(industry)} 属“两高”装置（环境高风险）"))
+        elif liable_industry:
+            add("pollution_liability", True, lambda: (
                 f"{industry_label(industry)} handles heavy metals, petrochemicals, hazardous chemicals or waste",
-                f"{industry_label(industry)} 涉重金属、石油化工、危险化学品或危险废物")
-        elif hits:
-            add("pollution_liability", True, f"hazardous waste activity ({', '.join(hits)})",
-                f"危险废物处理处置（{'、'.join(hits)}）")
+                f"{industry_label(industry)} 涉重金属、石油化工、危险化学品或危险废物"))
+        elif pollution_hits:
+            add("pollution_liability", True, lambda: (f"hazardous waste activity ({', '.join(pollution_hits)})",
+                                                      f"危险废物处理处置（{'、'.join(pollution_hits)}）"))
         elif "pollution_liability" in exposures:
-            add("pollution_liability", True, "pollution liability exposure declared", "企业申报存在环境污染责任风险")
+            add("pollution_liability", True, lambda: ("pollution liability exposure declared",
+                                                      "企业申报存在环境污染责任风险"))
 
         if th.blocks_financing:
             return out  # new 两高 capacity: pollution liability only
 
-        makers = industry[:2] in s.equipment_maker_divisions
         if "first_of_kind_equipment" in exposures and makers:
-            add("first_of_kind_equipment", True, f"equipment maker ({industry_label(industry)}) with a first-of-kind "
-                "product", f"装备制造企业（{industry_label(industry)}）的首台（套）产品")
-        materials = industry[:2] in s.material_maker_divisions
+            add("first_of_kind_equipment", True, lambda: (
+                f"equipment maker ({industry_label(industry)}) with a first-of-kind product",
+                f"装备制造企业（{industry_label(industry)}）的首台（套）产品"))
         if "new_material_first_batch" in exposures and materials:
-            add("new_material_first_batch", True, f"material maker ({industry_label(industry)}) with a first batch",
-                f"材料生产企业（{industry_label(industry)}）的首批次产品")
+            add("new_material_first_batch", True, lambda: (
+                f"material maker ({industry_label(industry)}) with a first batch",
+                f"材料生产企业（{industry_label(industry)}）的首批次产品"))
         tech_certs = [c for c in project.certifications if c in s.tech_certifications]
-        rnd = covered(valid, s.tech_rnd_categories)
         if "tech_rnd" in exposures or rnd or (tech_certs and valid):
             why = ["R&D exposure declared"] if "tech_rnd" in exposures else []
             why += [f"category {c}" for c in rnd] + tech_certs
-            add("tech_rnd", "tech_rnd" in exposures, ", ".join(why), "、".join(why))
-        for cover, prefixes in (("building_performance", s.building_categories),
-                                ("climate_catastrophe", s.climate_categories),
-                                ("carbon_sink", s.carbon_sink_categories)):
-            hits = covered(valid, prefixes)
+            add("tech_rnd", "tech_rnd" in exposures, lambda: (", ".join(why), "、".join(why)))
+        for cover, hits in (("building_performance", building), ("climate_catastrophe", climate),
+                            ("carbon_sink", sink)):
             if cover in exposures or hits:
-                declared = cover in exposures
-                what = ", ".join(hits) if hits else "exposure declared"
-                add(cover, declared, what, "、".join(hits) if hits else "企业申报该类风险")
-        nev = covered(valid, s.nev_categories)
-        if nev or any(industry.startswith(p) for p in s.nev_industries):
-            add("nev", False, ", ".join(nev) or industry_label(industry), "、".join(nev) or industry_label(industry))
+                add(cover, cover in exposures, lambda hits=hits: (
+                    ", ".join(hits) if hits else "exposure declared", "、".join(hits) if hits else "企业申报该类风险"))
+        if nev or nev_industry:
+            add("nev", False, lambda: (", ".join(nev) or industry_label(industry),
+                                       "、".join(nev) or industry_label(industry)))
         return out
 
     def assess(self, project: ProjectFacts) -> InstrumentFit:
@@ -174,7 +204,8 @@ class GreenInsurancePlugin(InstrumentPlugin):
     # -- graph hooks ---------------------------------------------------------------------------------
     def project_tags(self, project: ProjectFacts) -> Mapping[str, float]:
         """``green_insurance:cover:<type>`` for each applicable cover (1.0 declared/duty, 0.7 derived)."""
-        return {f"{KEY}:cover:{c}": (1.0 if strong else 0.7) for c, (strong, _) in self.covers(project).items()}
+        covers = self._covers(project, explain=False)
+        return {f"{KEY}:cover:{c}": (1.0 if strong else 0.7) for c, (strong, _) in covers.items()}
 
     def product_tags(self, params: Mapping[str, Any]) -> Mapping[str, float]:
         return {f"{KEY}:cover:{c}": 1.0 for c in params.get("cover_types") or []}

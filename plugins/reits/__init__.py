@@ -18,7 +18,7 @@ from typing import Any
 from marshmallow import fields, validate
 
 from greenmatch.catalog.rules_settings import SettingsBase
-from greenmatch.catalog.screening import covered, financing_vetoes, level3_categories
+from greenmatch.catalog.screening import covered_codes, financing_vetoes, level3_split
 from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import CommonParamsSchema, InstrumentFit, InstrumentPlugin, ProductRequirements, Reason
 
@@ -84,8 +84,11 @@ class ReitsPlugin(InstrumentPlugin):
     settings_class = ReitsSettings
 
     def asset_classes(self, project: ProjectFacts) -> list[str]:
-        valid, _ = level3_categories(project.categories)
-        return [k for k, prefixes in self.settings.asset_classes if covered(valid, prefixes)]
+        return list(self._asset_classes(level3_split(tuple(project.categories))[0]))
+
+    def _asset_classes(self, valid: tuple[str, ...]) -> tuple[str, ...]:
+        return self.memoized("asset_classes", valid, lambda: tuple(
+            k for k, prefixes in self.settings.asset_classes if covered_codes(valid, prefixes)))
 
     @staticmethod
     def distribution_yield_pct(project: ProjectFacts) -> float | None:
@@ -164,7 +167,7 @@ class ReitsPlugin(InstrumentPlugin):
 
     # -- graph hooks ---------------------------------------------------------------------------------
     def project_tags(self, project: ProjectFacts) -> Mapping[str, float]:
-        return {f"{KEY}:asset_class:{c}": 1.0 for c in self.asset_classes(project)}
+        return {f"{KEY}:asset_class:{c}": 1.0 for c in self._asset_classes(level3_split(tuple(project.categories))[0])}
 
     def product_tags(self, params: Mapping[str, Any]) -> Mapping[str, float]:
         return {f"{KEY}:asset_class:{c}": 1.0 for c in params.get("asset_classes") or []}
