@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import close_all_sessions
 
 sys.path.insert(0, str(Path(__file__).parent))  # tests/ helpers importable as `support`
 
@@ -74,6 +75,9 @@ def _clean_database(request):
     if "app" not in request.fixturenames:
         return
     app = request.getfixturevalue("app")
+    # Sessions of every scope (pytest-flask's pushed request context, test clients) end their
+    # transactions first, or PostgreSQL's TRUNCATE below waits for their locks forever.
+    close_all_sessions()
     with app.app_context():
         db.session.remove()
         tables = [t for t in reversed(db.metadata.sorted_tables) if not t.name.startswith("ref_")]
