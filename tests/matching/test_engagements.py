@@ -3,7 +3,8 @@
 import datetime as dt
 
 import pytest
-from test_matching_api import approved_project, published_product
+
+from support.flows import approved_project, published_product
 
 E = "/api/v1/engagements"
 

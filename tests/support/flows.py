@@ -1,0 +1,23 @@
+"""Multi-step API flows reused across tests: an approved project, a published product."""
+
+from __future__ import annotations
+
+from .payloads import project
+
+P = "/api/v1/projects"
+
+
+def approved_project(client, auth, owner, bureau, **overrides):
+    pid = client.post(P, json=project(**overrides), headers=auth(owner)).get_json()["id"]
+    assert client.post(f"{P}/{pid}/submit", headers=auth(owner)).status_code == 200
+    response = client.post(f"{P}/{pid}/review", json={"decision": "approve", "note": "同意"}, headers=auth(bureau))
+    assert response.status_code == 200, response.get_json()
+    return pid
+
+
+def published_product(client, auth, institution, **body):
+    response = client.post("/api/v1/products", json=body, headers=auth(institution))
+    assert response.status_code == 201, response.get_json()
+    pid = response.get_json()["id"]
+    assert client.post(f"/api/v1/products/{pid}/publish", headers=auth(institution)).status_code == 200
+    return pid
