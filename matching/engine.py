@@ -66,9 +66,9 @@ from .scorer import (
     ProductIndex,
     ProductTop,
     ProjectBlock,
+    ProjectEvaluation,
     Vocabulary,
     assemble_block,
-    build_block,
     compressed_X,
     evaluate_projects,
     gc_paused,
@@ -266,8 +266,13 @@ class MatchEngine:
                             outcomes, financed_projects)
 
     def project_block(self, projects: Sequence[ProjectFacts]) -> ProjectBlock:
-        return build_block(projects, list(self.plugins.values()), self.settings, self.tax, self.features,
-                           self.plugin_tags)
+        return self.assemble(projects, evaluate_projects(projects, list(self.plugins.values())))
+
+    def assemble(self, projects: Sequence[ProjectFacts], evaluation: ProjectEvaluation) -> ProjectBlock:
+        """The block of ``projects`` from the plugins' ``evaluation`` of them (numbered in this engine's
+        vocabularies: run it in the process that scores)."""
+        return assemble_block(projects, evaluation, list(self.plugins.values()), self.settings, self.tax,
+                              self.features, self.plugin_tags)
 
     def score_chunk(self, projects: Sequence[ProjectFacts], start: int, index: ProductIndex) -> ChunkScores:
         """Pass 1 of a full run for one chunk (runs in a worker process when there are several)."""
@@ -283,12 +288,10 @@ class MatchEngine:
         plugins = list(self.plugins.values())
         with _pool(self, ordered, None, _workers(self.settings, len(ranges))) as (pool, key), gc_paused():
             if pool is None:
-                evaluations: Iterable[Any] = (evaluate_projects(ordered[a:b], plugins, self.settings, self.tax)
-                                              for a, b in ranges)
+                evaluations: Iterable[Any] = (evaluate_projects(ordered[a:b], plugins) for a, b in ranges)
             else:
                 evaluations = pool.imap(_evaluate_slice, [(key, a, b) for a, b in ranges])
-            blocks = [assemble_block(ordered[a:b], ev, plugins, self.features, self.plugin_tags)
-                      for (a, b), ev in zip(ranges, evaluations, strict=True)]
+            blocks = [self.assemble(ordered[a:b], ev) for (a, b), ev in zip(ranges, evaluations, strict=True)]
         return ProjectBlock.concat(blocks) if blocks else self.project_block([])
 
     def graph(self, projects: Iterable[ProjectFacts], products: Iterable[ProductFacts],
@@ -374,7 +377,7 @@ def _worker_init() -> None:
 def _evaluate_slice(task: tuple[int, int, int]) -> Any:
     key, start, stop = task
     projects, engine, _ = _FORK_JOBS[key]
-    return evaluate_projects(projects[start:stop], list(engine.plugins.values()), engine.settings, engine.tax)
+    return evaluate_projects(projects[start:stop], list(engine.plugins.values()))
 
 
 def _workers(settings: MatchSettings, chunks: int) -> int:

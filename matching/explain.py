@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Mapping, Sequence
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -105,8 +106,19 @@ class BatchExplainer:
         self._rendered = False
         self._mids: dict[int, Any] = {}  # (project row, column) -> path middle
         self._by_row: dict[Any, Any] = {}  # per project row (and column) reason parts
-        # contributions per (pair, meeting node): the element-wise product of the two half-path rows
-        E = Xc[rows].multiply(index.Yu[qs]).tocsr() if n_pairs else sp.csr_matrix((0, len(index.used)))
+        self._Xc, self._row_array, self._q_array = Xc, rows, qs
+        instr = index.instr[qs]
+        self.plugin_fit = block.fit[rows, instr].tolist()
+        self.policy = block.policy[rows].tolist()
+
+    @cached_property
+    def _contributions(self) -> tuple[np.ndarray, list[int], list[float], list[int]]:
+        """(score points per path component and pair; per pair, its meeting-node columns and their
+        points, largest first, as flat lists with row pointers): the element-wise product of the
+        two half-path rows. Made on first use: callers reading only scores never need it."""
+        n_pairs, index = len(self.rows), self.index
+        rows, qs = self._row_array, self._q_array
+        E = self._Xc[rows].multiply(index.Yu[qs]).tocsr() if n_pairs else sp.csr_matrix((0, len(index.used)))
         E.eliminate_zeros()
         entry_row = np.repeat(np.arange(n_pairs), np.diff(E.indptr))
         order = np.lexsort((E.indices, -E.data, entry_row))
@@ -114,11 +126,7 @@ class BatchExplainer:
         comp = index.used_component[cols] if len(cols) else np.zeros(0, dtype=np.int64)
         n_path = len(PATH_COMPONENTS)
         by_comp = np.bincount(entry_row[order] * n_path + comp, weights=vals, minlength=n_pairs * n_path)
-        self.path_components = by_comp.reshape(n_pairs, n_path)
-        self.cols, self.vals, self.indptr = cols.tolist(), vals.tolist(), E.indptr.tolist()
-        instr = index.instr[qs]
-        self.plugin_fit = block.fit[rows, instr].tolist()
-        self.policy = block.policy[rows].tolist()
+        return by_comp.reshape(n_pairs, n_path), cols.tolist(), vals.tolist(), E.indptr.tolist()
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -128,7 +136,7 @@ class BatchExplainer:
         """Score points per component (path components from the contributions, the others recomputed)."""
         s = self.settings
         project, product = self.block.facts[self.rows[i]], self.index.facts[self.qs[i]]
-        out = {name: float(v) for name, v in zip(PATH_COMPONENTS, self.path_components[i], strict=True)}
+        out = {name: float(v) for name, v in zip(PATH_COMPONENTS, self._contributions[0][i], strict=True)}
         out["amount"] = s.w_amount * amount_fit(project.financing_need_cny, product.params, s)
         out["plugin"] = s.w_plugin * self.plugin_fit[i]
         out["policy"] = s.w_policy * self.policy[i]
@@ -136,9 +144,10 @@ class BatchExplainer:
 
     def entries(self, i: int) -> list[tuple[str, Any, float]]:
         """(meta-path, meeting node, score points) of the pair, largest first."""
-        lo, hi = self.indptr[i], self.indptr[i + 1]
+        _, cols, vals, indptr = self._contributions
+        lo, hi = indptr[i], indptr[i + 1]
         keys = self.index.used_keys
-        return [(*keys[c], v) for c, v in zip(self.cols[lo:hi], self.vals[lo:hi], strict=True)]
+        return [(*keys[c], v) for c, v in zip(cols[lo:hi], vals[lo:hi], strict=True)]
 
     def paths(self, i: int) -> tuple[ExplanationPath, ...]:
         if not self._rendered:
@@ -167,14 +176,15 @@ class BatchExplainer:
     # -- paths -----------------------------------------------------------------------------------
     def _make_paths(self, i: int) -> tuple[ExplanationPath, ...]:
         p_row, q = self.rows[i], self.qs[i]
-        plinks = self.block.links[p_row]
+        plinks = self.block.links(p_row)
         start = ((PROJECT, plinks.id), self.block.facts[p_row].name)
         end = self._product_end(q)
         out = []
-        lo = self.indptr[i]
-        hi = min(self.indptr[i + 1], lo + self.settings.paths_per_match)
+        _, cols, vals, indptr = self._contributions
+        lo = indptr[i]
+        hi = min(indptr[i + 1], lo + self.settings.paths_per_match)
         keys, mids, width = self.index.used_keys, self._mids, len(self.index.used_keys)
-        for c, value in zip(self.cols[lo:hi], self.vals[lo:hi], strict=True):
+        for c, value in zip(cols[lo:hi], vals[lo:hi], strict=True):
             kind, meeting = keys[c]
             if kind in PRODUCT_DEPENDENT:
                 middle = self._middle(kind, meeting, plinks, q, p_row)
@@ -270,11 +280,12 @@ class BatchExplainer:
     def _make_reasons(self, i: int) -> tuple[Reason, ...]:
         p_row, q = self.rows[i], self.qs[i]
         project = self.block.facts[p_row]
-        plinks, qlinks = self.block.links[p_row], self.index.links[q]
+        plinks, qlinks = self.block.links(p_row), self.index.links[q]
         keys, width = self.index.used_keys, len(self.index.used_keys)
         first: dict[str, int] = {}  # meta-path -> column of its largest contribution
         tags: list[str] = []
-        for c in self.cols[self.indptr[i]:self.indptr[i + 1]]:
+        _, cols, _, indptr = self._contributions
+        for c in cols[indptr[i]:indptr[i + 1]]:
             kind, meeting = keys[c]
             if kind == "tag":
                 tags.append(meeting)
@@ -339,7 +350,7 @@ class BatchExplainer:
         if policy is not None:
             out.append(policy)
         # the instrument plugin's own reasons
-        fit = self.block.fits[p_row][self.index.instr_list[q]]
+        fit = self.block.fits[self.index.instr_list[q]][p_row]
         if fit is not None:
             out.extend(fit.reasons)
         return tuple(out)

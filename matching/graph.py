@@ -340,13 +340,13 @@ class ProductLinks:
     tags: Mapping[str, float]  # normalised to sum 1
 
 
-def _dedupe(values: Iterable[str]) -> tuple[str, ...]:
+def dedupe(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
 
 
 def broadest(codes: Iterable[str], covers: Any) -> tuple[str, ...]:
     """Drop the codes another code of the set covers; keep the given order."""
-    codes = _dedupe(codes)
+    codes = dedupe(codes)
     return tuple(c for c in codes if not any(o != c and covers(o, c) for o in codes))
 
 
@@ -361,30 +361,48 @@ def fact_tags(project: ProjectFacts, weight: float) -> dict[str, float]:
 
 
 def merge_tags(into: dict[str, float], tags: Mapping[str, float]) -> None:
-    """Add plugin tags: weights clipped to (0, 1], the larger weight wins for a shared name."""
+    """Add plugin tags: weights clipped to (0, 1] (others, NaN included, are dropped), the larger
+    weight wins for a shared name."""
     for name, raw in tags.items():
-        w = min(1.0, float(raw))
-        if w > 0 and w > into.get(name, 0.0):
-            into[name] = w
+        w = float(raw)
+        if w > 0:
+            w = min(1.0, w)
+            if w > into.get(name, 0.0):
+                into[name] = w
+
+
+#: link attribute -> (the ProjectFacts field it reads, how the link value derives from it; None: as is)
+LINK_FIELDS: dict[str, tuple[str, Any]] = {
+    "categories": ("categories", dedupe),
+    "region": ("region_code", None),
+    "industry": ("industry_code", normalize_industry_code),
+    "preferred": ("preferred_instruments", dedupe),
+    "stage": ("stage", None),
+}
 
 
 def project_links(project: ProjectFacts, plugin_tags: Iterable[Mapping[str, float]],
                   settings: MatchSettings) -> ProjectLinks:
     """The edges leaving a project. ``plugin_tags``: each plugin's ``project_tags(project)``."""
-    if project.id is None:
-        raise ValueError("projects need an id to be matched")
     tags = fact_tags(project, settings.fact_tag_weight)
     for extra in plugin_tags:
         if extra:
             merge_tags(tags, extra)
+    return links_with_tags(project, tags)
+
+
+def links_with_tags(project: ProjectFacts, tags: Mapping[str, float]) -> ProjectLinks:
+    """The edges leaving a project whose merged tags (see :func:`project_links`) are known."""
+    if project.id is None:
+        raise ValueError("projects need an id to be matched")
     return ProjectLinks(
         id=project.id,
-        categories=_dedupe(project.categories),
+        categories=dedupe(project.categories),
         region=project.region_code,
         industry=normalize_industry_code(project.industry_code),
         tags=tags,
         stage=project.stage,
-        preferred=_dedupe(project.preferred_instruments),
+        preferred=dedupe(project.preferred_instruments),
     )
 
 
@@ -401,7 +419,7 @@ def product_links(product: ProductFacts, plugin: InstrumentPlugin) -> ProductLin
         institution_id=product.institution_id,
         categories=broadest(params.get("categories") or (), category_covers) or (CATEGORY_ROOT,),
         regions=broadest(params.get("regions") or (), region_covers) or (REGION_ROOT,),
-        stages=_dedupe(params.get("stages") or ()),
+        stages=dedupe(params.get("stages") or ()),
         tags={k: v / total for k, v in tags.items()} if total > 0 else {},
     )
 
@@ -454,6 +472,7 @@ def _half_stage(stage: str, tax: Taxonomy) -> dict[str, dict[str, float]]:
 #: so the scorer caches parts per value); tags are the remaining part.
 HALF_PARTS = (("categories", _half_categories), ("region", _half_region), ("industry", _half_industry),
               ("preferred", _half_preferred), ("stage", _half_stage))
+assert set(LINK_FIELDS) == {attr for attr, _ in HALF_PARTS}
 
 
 def project_half_paths(links: ProjectLinks, tax: Taxonomy) -> dict[str, dict[str, float]]:

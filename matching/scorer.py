@@ -45,6 +45,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
+import operator
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -58,11 +59,14 @@ from greenmatch.facts import ProductFacts, ProjectFacts
 from greenmatch.instruments import InstrumentFit, InstrumentPlugin
 
 from .graph import (
-    HALF_PARTS,
+    FACT_TAG_PREFIXES,
+    LINK_FIELDS,
     META_PATHS,
     ProductLinks,
     ProjectLinks,
     Taxonomy,
+    dedupe,
+    links_with_tags,
     product_half_paths,
     product_links,
     project_links,
@@ -142,13 +146,20 @@ def amount_fit(need: float, params: Mapping[str, Any], settings: MatchSettings) 
 
 def policy_items(project: ProjectFacts, settings: MatchSettings) -> list[tuple[str, float]]:
     """The policy priorities a project earns: ("certification:<name>" | "region:<prefix>", weight)."""
-    items = [(f"certification:{c}", settings.policy_certifications[c])
-             for c in dict.fromkeys(project.certifications) if settings.policy_certifications.get(c, 0) > 0]
-    for prefix in settings.policy_region_prefixes:
-        if project.region_code.startswith(prefix) and settings.policy_region_bonus > 0:
-            items.append((f"region:{prefix}", settings.policy_region_bonus))
-            break
-    return items
+    return certification_items(project.certifications, settings) + region_items(project.region_code, settings)
+
+
+def certification_items(certifications: Iterable[str], settings: MatchSettings) -> list[tuple[str, float]]:
+    return [(f"certification:{c}", settings.policy_certifications[c])
+            for c in dict.fromkeys(certifications) if settings.policy_certifications.get(c, 0) > 0]
+
+
+def region_items(region_code: str, settings: MatchSettings) -> list[tuple[str, float]]:
+    if settings.policy_region_bonus > 0:
+        for prefix in settings.policy_region_prefixes:
+            if region_code.startswith(prefix):
+                return [(f"region:{prefix}", settings.policy_region_bonus)]
+    return []
 
 
 def policy_score(project: ProjectFacts, settings: MatchSettings) -> float:
@@ -167,62 +178,71 @@ class ProjectBlock:
     """Everything the scorer needs about a set of projects, computed once (plugins included)."""
 
     facts: list[ProjectFacts]
-    links: list[ProjectLinks]
     ids: np.ndarray  # int64 (n,)
     X: sp.csr_matrix | None  # (n, features) w_c * project half-path weights, global feature columns
     PT: sp.csr_matrix | None  # (n, plugin tags) 1 where plugin k's project_tags has the tag
     eligible: np.ndarray  # (n, K) bool, plugin k's assess(project).eligible
     fit: np.ndarray  # (n, K) float64, assess().fit clipped to [0, 1]
-    fits: list[list[InstrumentFit | None]]  # [project][plugin], None where not eligible
+    fits: list[list[InstrumentFit | None]]  # [plugin][project], None where not eligible
     need: np.ndarray  # (n,) float64
     log_need: np.ndarray  # (n,) float64, -inf when need <= 0
     policy: np.ndarray  # (n,) float64
     plugins: list[InstrumentPlugin]
-    _metrics: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict, repr=False)
-    _metric_dicts: dict[int, list[Mapping[str, float]]] = field(default_factory=dict, repr=False)
+    tag_names: list[str]  # the columns of ``tags``
+    tags: sp.csr_matrix  # (n, tag names) the merged tag weights of :func:`graph.project_links`
+    _links: dict[int, ProjectLinks] = field(default_factory=dict, repr=False)
+    _metric_dicts: dict[int, dict[int, Mapping[str, float]]] = field(default_factory=dict, repr=False)
     _codes: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.facts)
 
+    def links(self, row: int) -> ProjectLinks:
+        """The graph edges of the project in ``row``, made on first use (explanations need those of
+        the kept rows only); equal to :func:`graph.project_links`."""
+        found = self._links.get(row)
+        if found is None:
+            t = self.tags
+            lo, hi = t.indptr[row], t.indptr[row + 1]
+            names = self.tag_names
+            tags = {names[c]: w for c, w in zip(t.indices[lo:hi].tolist(), t.data[lo:hi].tolist(), strict=True)}
+            found = self._links[row] = links_with_tags(self.facts[row], tags)
+        return found
+
     def distinct(self, attr: str) -> tuple[list[str], np.ndarray]:
         """(distinct values, inverse index) of a per-project code (``region_code``, ``stage``)."""
         found = self._codes.get(attr)
         if found is None:
-            seen: dict[str, int] = {}
-            inverse = np.fromiter((seen.setdefault(getattr(f, attr), len(seen)) for f in self.facts), np.int64,
-                                  len(self.facts))
-            found = self._codes[attr] = (list(seen), inverse)
+            values, inverse = _distinct([getattr(f, attr) for f in self.facts])
+            found = self._codes[attr] = (values, inverse)
         return found
 
     def category_indicator(self) -> tuple[list[str], sp.csr_matrix]:
         """(distinct category codes, (projects x codes) indicator of the projects' categories)."""
         found = self._codes.get("categories")
         if found is None:
-            seen: dict[str, int] = {}
-            ptr, idx = [0], []
-            for f in self.facts:
-                idx.extend(seen.setdefault(c, len(seen)) for c in f.categories)
-                ptr.append(len(idx))
-            ind = sp.csr_matrix((np.ones(len(idx), dtype=np.float32), np.array(idx, dtype=np.int64),
-                                 np.array(ptr, dtype=np.int64)), shape=(len(self.facts), len(seen)))
-            found = self._codes["categories"] = (list(seen), ind)
+            counts = [len(f.categories) for f in self.facts]
+            codes, idx = _distinct([c for f in self.facts for c in f.categories])
+            ind = sp.csr_matrix((np.ones(len(idx), dtype=np.float32), idx, _offsets(counts)),
+                                shape=(len(self.facts), len(codes)))
+            found = self._codes["categories"] = (codes, ind)
         return found
 
-    def metric(self, plugin_idx: int, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """(values, present) of one plugin metric for every project; computed on first use."""
-        key = (plugin_idx, name)
-        found = self._metrics.get(key)
-        if found is None:
-            dicts = self._metric_dicts.get(plugin_idx)
-            if dicts is None:
-                plugin = self.plugins[plugin_idx]
-                dicts = self._metric_dicts[plugin_idx] = [plugin.project_metrics(p) for p in self.facts]
-            raw = [d.get(name) for d in dicts]
-            present = np.fromiter((v is not None for v in raw), bool, len(raw))
-            values = np.array([float(v) if v is not None else 0.0 for v in raw], dtype=np.float64)
-            found = self._metrics[key] = (values, present)
-        return found
+    def metric(self, plugin_idx: int, name: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(values, present) of one plugin metric for the projects in ``rows``: ``project_metrics``
+        is called once per project and plugin, and only for the rows a bound is checked on."""
+        known = self._metric_dicts.setdefault(plugin_idx, {})
+        distinct, inverse = np.unique(rows, return_inverse=True)
+        metrics = self.plugins[plugin_idx].project_metrics
+        found = []
+        for row in distinct.tolist():
+            d = known.get(row)
+            if d is None:
+                d = known[row] = metrics(self.facts[row])
+            found.append(d.get(name))
+        present = np.array([v is not None for v in found], dtype=bool)
+        values = np.array([float(v) if v is not None else 0.0 for v in found], dtype=np.float64)
+        return values[inverse], present[inverse]
 
     @classmethod
     def concat(cls, blocks: Sequence[ProjectBlock]) -> ProjectBlock:
@@ -230,15 +250,22 @@ class ProjectBlock:
             return blocks[0]
         width = max(b.X.shape[1] for b in blocks)
         tag_width = max(b.PT.shape[1] for b in blocks)
+        names, positions = _distinct([name for b in blocks for name in b.tag_names])
+        tags, at = [], 0
+        for b in blocks:  # renumber each block's tag columns into the union
+            mapping = positions[at: at + len(b.tag_names)]
+            at += len(b.tag_names)
+            tags.append(sp.csr_matrix((b.tags.data, mapping[b.tags.indices], b.tags.indptr),
+                                      shape=(len(b), len(names))))
         return cls(
-            facts=[f for b in blocks for f in b.facts], links=[x for b in blocks for x in b.links],
-            ids=np.concatenate([b.ids for b in blocks]),
+            facts=[f for b in blocks for f in b.facts], ids=np.concatenate([b.ids for b in blocks]),
             X=sp.vstack([_widen(b.X, width) for b in blocks], format="csr"),
             PT=sp.vstack([_widen(b.PT, tag_width) for b in blocks], format="csr"),
             eligible=np.concatenate([b.eligible for b in blocks]), fit=np.concatenate([b.fit for b in blocks]),
-            fits=[f for b in blocks for f in b.fits], need=np.concatenate([b.need for b in blocks]),
-            log_need=np.concatenate([b.log_need for b in blocks]), policy=np.concatenate([b.policy for b in blocks]),
-            plugins=blocks[0].plugins,
+            fits=[[f for b in blocks for f in b.fits[j]] for j in range(len(blocks[0].plugins))],
+            need=np.concatenate([b.need for b in blocks]), log_need=np.concatenate([b.log_need for b in blocks]),
+            policy=np.concatenate([b.policy for b in blocks]), plugins=blocks[0].plugins,
+            tag_names=names, tags=sp.vstack(tags, format="csr"),
         )
 
 
@@ -248,21 +275,34 @@ def _widen(m: sp.csr_matrix, width: int) -> sp.csr_matrix:
     return sp.csr_matrix((m.data, m.indices, m.indptr), shape=(m.shape[0], width))
 
 
+def _distinct(values: Sequence[Any]) -> tuple[list[Any], np.ndarray]:
+    """(distinct values in order of first appearance, the position of each value among them)."""
+    seen: dict[Any, int] = {}
+    setdefault = seen.setdefault
+    inverse = np.array([setdefault(v, len(seen)) for v in values], dtype=np.int64)
+    return list(seen), inverse
+
+
+def _offsets(counts: Sequence[int] | np.ndarray) -> np.ndarray:
+    """CSR row pointers for rows of ``counts`` entries."""
+    out = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=out[1:])
+    return out
+
+
 @dataclass
 class ProjectEvaluation:
-    """The plugin-dependent part of a block (picklable: it may be computed in a worker process).
-    ``fits[i][j]`` is kept only where the project is eligible (explanations need no other)."""
+    """What the plugins say about a set of projects: the only per-project Python of a run, kept to
+    one call of ``assess`` and of ``project_tags`` per project and plugin (picklable: it may be
+    computed in a worker process). ``fits[k][i]`` is kept only where project i is eligible for
+    plugin k (explanations need no other)."""
 
     eligible: np.ndarray  # (n, K) bool
-    fit: np.ndarray  # (n, K) float64
-    fits: list[list[InstrumentFit | None]]
-    links: list[ProjectLinks]
-    half_keys: list[tuple[str, Any]]  # flat (meta-path, meeting node) of every project's half paths
-    half_vals: np.ndarray  # w_c * half-path weight, aligned with half_keys
-    half_ptr: np.ndarray  # (n + 1,) offsets into half_keys
-    tag_keys: list[tuple[int, str]]  # flat (plugin index, tag) of every plugin's project_tags
-    tag_ptr: np.ndarray
-    policy: np.ndarray
+    fit: np.ndarray  # (n, K) float64 in [0, 1]
+    fits: list[list[InstrumentFit | None]]  # [plugin][project]
+    tag_counts: np.ndarray  # (K, n) how many tags plugin k's project_tags gave project i
+    tag_names: list[list[str]]  # per plugin: the tag names, project after project
+    tag_weights: list[np.ndarray]  # per plugin: the raw weights, aligned with tag_names
 
 
 @contextlib.contextmanager
@@ -280,108 +320,126 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def evaluate_projects(projects: Sequence[ProjectFacts], plugins: Sequence[InstrumentPlugin],
-                      settings: MatchSettings, tax: Taxonomy) -> ProjectEvaluation:
-    """Call the plugins once per project (assess, project_tags) and lay out the half paths."""
-    with gc_paused():
-        return _evaluate_projects(projects, plugins, settings, tax)
+_fit_of = operator.attrgetter("fit")
 
 
-def _evaluate_projects(projects: Sequence[ProjectFacts], plugins: Sequence[InstrumentPlugin],
-                       settings: MatchSettings, tax: Taxonomy) -> ProjectEvaluation:
+def _is_not_none(value: Any) -> bool:
+    return value is not None
+
+
+def evaluate_projects(projects: Sequence[ProjectFacts], plugins: Sequence[InstrumentPlugin]) -> ProjectEvaluation:
+    """Call the plugins once per project: ``assess`` and ``project_tags``, plugin by plugin."""
     n, k = len(projects), len(plugins)
-    w_tag = settings.weight("tag")
-    calls = [(j, plugin.assess, plugin.project_tags) for j, plugin in enumerate(plugins)]
-    eligible: list[bool] = []
-    fit: list[float] = []
+    eligible = np.zeros((n, k), dtype=bool)
+    fit = np.zeros((n, k), dtype=np.float64)
     fits: list[list[InstrumentFit | None]] = []
-    links: list[ProjectLinks] = []
-    half_keys: list[tuple[str, Any]] = []
-    half_vals: list[float] = []
-    half_ptr = [0]
-    tag_keys: list[tuple[int, str]] = []
-    tag_ptr = [0]
-    policy: list[float] = []
-    policies: dict[tuple[tuple[str, ...], str], float] = {}
-    # the half-path parts of each link attribute, per value (the taxonomy caches them too; a local
-    # dict per attribute spares building its cache key), and the key objects of tags
-    parts: dict[str, dict[Any, tuple[list[tuple[str, Any]], list[float]]]] = {attr: {} for attr, _ in HALF_PARTS}
-    part_items = list(parts.items())
-    tag_nodes: dict[str, tuple[str, str]] = {}
-    plugin_tag_keys: list[dict[str, tuple[int, str]]] = [{} for _ in plugins]
-    for project in projects:
-        row_fits: list[InstrumentFit | None] = []
-        tag_maps = []
-        for j, assess, project_tags in calls:
-            result = assess(project)
-            ok = bool(result.eligible)
-            row_fits.append(result if ok else None)
-            eligible.append(ok)
-            fit.append(min(1.0, max(0.0, float(result.fit))))
-            tags = project_tags(project)
-            tag_maps.append(tags)
-            if tags:
-                keys_j = plugin_tag_keys[j]
-                for tag in tags:
-                    key = keys_j.get(tag)
-                    if key is None:
-                        key = keys_j[tag] = (j, tag)
-                    tag_keys.append(key)
-        tag_ptr.append(len(tag_keys))
-        fits.append(row_fits)
-        plinks = project_links(project, tag_maps, settings)
-        links.append(plinks)
-        # the half paths of graph.project_half_paths, part by part
-        for attr, cache in part_items:
-            value = getattr(plinks, attr)
-            found = cache.get(value)
-            if found is None:
-                found = cache[value] = tax.half_part(attr, value)
-            half_keys.extend(found[0])
-            half_vals.extend(found[1])
-        if w_tag > 0:
-            for tag, value in plinks.tags.items():
-                node = tag_nodes.get(tag)
-                if node is None:
-                    node = tag_nodes[tag] = ("tag", tag)
-                half_keys.append(node)
-                half_vals.append(w_tag * value)
-        half_ptr.append(len(half_keys))
-        key = (project.certifications, project.region_code)
-        found_policy = policies.get(key)
-        if found_policy is None:
-            found_policy = policies[key] = policy_score(project, settings)
-        policy.append(found_policy)
-    return ProjectEvaluation(
-        np.array(eligible, dtype=bool).reshape(n, k), np.array(fit, dtype=np.float64).reshape(n, k), fits, links,
-        half_keys, np.array(half_vals, dtype=np.float64), np.array(half_ptr, dtype=np.int64), tag_keys,
-        np.array(tag_ptr, dtype=np.int64), np.array(policy, dtype=np.float64))
+    tag_counts = np.zeros((k, n), dtype=np.int64)
+    tag_names: list[list[str]] = []
+    tag_weights: list[np.ndarray] = []
+    with gc_paused():
+        for j, plugin in enumerate(plugins):
+            results = list(map(plugin.assess, projects))
+            fits.append([r if r.eligible else None for r in results])
+            eligible[:, j] = np.fromiter(map(_is_not_none, fits[j]), bool, n)
+            fit[:, j] = np.fromiter(map(_fit_of, results), np.float64, n)
+            tags = list(map(plugin.project_tags, projects))
+            tag_counts[j] = [len(t) for t in tags]
+            tag_names.append([name for t in tags for name in t])
+            tag_weights.append(np.array([w for t in tags for w in t.values()], dtype=np.float64))
+    np.clip(np.nan_to_num(fit, nan=0.0), 0.0, 1.0, out=fit)
+    return ProjectEvaluation(eligible, fit, fits, tag_counts, tag_names, tag_weights)
 
 
 def assemble_block(projects: Sequence[ProjectFacts], ev: ProjectEvaluation, plugins: Sequence[InstrumentPlugin],
-                   features: Vocabulary, plugin_tags: Vocabulary) -> ProjectBlock:
-    """Number the evaluation's nodes in the shared vocabularies and build the block's matrices."""
+                   settings: MatchSettings, tax: Taxonomy, features: Vocabulary,
+                   plugin_tags: Vocabulary) -> ProjectBlock:
+    """Lay out the half paths and tags of an evaluation in the shared vocabularies' columns, as
+    arrays: per distinct attribute value once, never per project in Python."""
     n = len(projects)
-    x_idx = features.ids(ev.half_keys)
-    X = sp.csr_matrix((ev.half_vals, x_idx, ev.half_ptr), shape=(n, len(features)))
-    X.sum_duplicates()  # canonical: sorted column indices per row (deterministic summation order)
-    t_idx = plugin_tags.ids(ev.tag_keys)
-    PT = sp.csr_matrix((np.ones(len(t_idx), dtype=np.float32), t_idx, ev.tag_ptr), shape=(n, len(plugin_tags)))
+    ids = [p.id for p in projects]
+    if None in ids:
+        raise ValueError("projects need an id to be matched")
+    rows_of = np.arange(n, dtype=np.int64)
+
+    # -- tags: the facts' own (weight fact_tag_weight) and every plugin's, the larger weight per name
+    names: list[str] = []
+    rows: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    if settings.fact_tag_weight > 0:
+        for attr, prefix in FACT_TAG_PREFIXES.items():
+            values = [getattr(p, attr) for p in projects]
+            found = [prefix + v for vs in values for v in vs]
+            names += found
+            rows.append(np.repeat(rows_of, [len(vs) for vs in values]))
+            weights.append(np.full(len(found), float(settings.fact_tag_weight)))
+    pt_rows, pt_cols = [], []
+    for j in range(len(plugins)):
+        plugin_rows = np.repeat(rows_of, ev.tag_counts[j])
+        pt_rows.append(plugin_rows)
+        distinct_names, at = _distinct(ev.tag_names[j])
+        pt_cols.append(plugin_tags.ids([(j, name) for name in distinct_names])[at])
+        raw = ev.tag_weights[j]
+        keep = raw > 0  # NaN and non-positive weights are dropped
+        names += [name for name, kept in zip(ev.tag_names[j], keep.tolist(), strict=True) if kept]
+        rows.append(plugin_rows[keep])
+        weights.append(np.minimum(1.0, raw[keep]))
+    tag_names, tag_cols = _distinct(names)
+    tag_rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    tag_w = np.concatenate(weights) if weights else np.zeros(0)
+    order = np.lexsort((-tag_w, tag_cols, tag_rows))  # per (row, name): the largest weight first
+    tag_rows, tag_cols, tag_w = tag_rows[order], tag_cols[order], tag_w[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (tag_rows[1:] != tag_rows[:-1]) | (tag_cols[1:] != tag_cols[:-1])
+    tags = sp.csr_matrix((tag_w[first], tag_cols[first], _offsets(np.bincount(tag_rows[first], minlength=n))),
+                         shape=(n, len(tag_names)))
+    PT = sp.csr_matrix((np.ones(sum(len(c) for c in pt_cols), dtype=np.float32),
+                        (np.concatenate(pt_rows) if pt_rows else np.zeros(0, dtype=np.int64),
+                         np.concatenate(pt_cols) if pt_cols else np.zeros(0, dtype=np.int64))),
+                       shape=(n, len(plugin_tags)))
     PT.sum_duplicates()
     PT.data[:] = 1.0
+
+    # -- half paths: per link attribute, one row per distinct value, gathered by the projects' values
+    distinct: dict[str, tuple[list[Any], np.ndarray]] = {}
+    parts = []
+    for attr, (fact_field, derive) in LINK_FIELDS.items():
+        raw = [getattr(p, fact_field) for p in projects]
+        if derive is dedupe:  # tuples as the facts should hold; a list would not be hashable
+            raw = [v if type(v) is tuple else tuple(v) for v in raw]
+        values, inverse = distinct[fact_field] = _distinct(raw)
+        found = [tax.half_part(attr, derive(v) if derive else v) for v in values]
+        cols = features.ids([key for keys, _ in found for key in keys])
+        vals = np.array([x for _, xs in found for x in xs], dtype=np.float64)
+        V = sp.csr_matrix((vals, cols, _offsets([len(keys) for keys, _ in found])),
+                          shape=(len(values), len(features)))
+        parts.append(V[inverse])
+    w_tag = settings.weight("tag")
+    if w_tag > 0:
+        tag_features = features.ids([("tag", name) for name in tag_names])
+        parts.append(sp.csr_matrix((w_tag * tags.data, tag_features[tags.indices], tags.indptr),
+                                   shape=(n, len(features))))
+    X = sum((_widen(part, len(features)) for part in parts[1:]), _widen(parts[0], len(features))).tocsr()
+    X.sum_duplicates()  # canonical: sorted column indices per row
+
     need = np.array([float(p.financing_need_cny) for p in projects], dtype=np.float64)
     with np.errstate(divide="ignore"):
         log_need = np.where(need > 0, np.log(np.where(need > 0, need, 1.0)), -np.inf)
+    # policy_score, per distinct certification set and region
+    certs, cert_at = _distinct([tuple(p.certifications) for p in projects])
+    regions, region_at = distinct["region_code"]
+    cert_sum = np.array([sum(w for _, w in certification_items(c, settings)) for c in certs], dtype=np.float64)
+    region_bonus = np.array([sum(w for _, w in region_items(r, settings)) for r in regions], dtype=np.float64)
+    policy = np.minimum(1.0, cert_sum[cert_at] + region_bonus[region_at])
     return ProjectBlock(
-        facts=list(projects), links=ev.links, ids=np.array([p.id for p in projects], dtype=np.int64), X=X, PT=PT,
-        eligible=ev.eligible, fit=ev.fit, fits=ev.fits, need=need, log_need=log_need, policy=ev.policy,
-        plugins=list(plugins),
+        facts=list(projects), ids=np.array(ids, dtype=np.int64), X=X, PT=PT, eligible=ev.eligible, fit=ev.fit,
+        fits=ev.fits, need=need, log_need=log_need, policy=policy, plugins=list(plugins), tag_names=tag_names,
+        tags=tags, _codes={"region_code": distinct["region_code"], "stage": distinct["stage"]},
     )
 
 
 def build_block(projects: Sequence[ProjectFacts], plugins: Sequence[InstrumentPlugin], settings: MatchSettings,
                 tax: Taxonomy, features: Vocabulary, plugin_tags: Vocabulary) -> ProjectBlock:
-    return assemble_block(projects, evaluate_projects(projects, plugins, settings, tax), plugins, features,
+    return assemble_block(projects, evaluate_projects(projects, plugins), plugins, settings, tax, features,
                           plugin_tags)
 
 
@@ -448,17 +506,20 @@ class ProductIndex:
         self._lock = threading.Lock()
         self.has_region_rule = np.array([bool(pp.get("regions")) for pp in params], dtype=bool)
         self._cat_codes, self._cat_B, self.has_cat_rule = _code_table([pp.get("categories") for pp in params])
-        # region_covers(r, x) is x.startswith(region_prefix(r)): index the products by those prefixes
-        by_prefix: dict[str, set[int]] = {}
+        # region_covers(r, x) is x.startswith(region_prefix(r)): a (prefixes x products) indicator
+        prefix_rows: dict[str, int] = {}
+        pr_rows, pr_cols = [], []
         for q, pp in enumerate(params):
             for code in pp.get("regions") or ():
-                by_prefix.setdefault(region_prefix(code), set()).add(q)
-        self._products_by_prefix = {k: np.array(sorted(v), dtype=np.int64) for k, v in by_prefix.items()}
+                pr_rows.append(prefix_rows.setdefault(region_prefix(code), len(prefix_rows)))
+                pr_cols.append(q)
+        self._prefix_rows = prefix_rows
+        self._prefix_products = sp.csr_matrix((np.ones(len(pr_rows)), (pr_rows, pr_cols)),
+                                              shape=(len(prefix_rows), m))
         self._no_region_rule = np.flatnonzero(~self.has_region_rule).astype(np.int64)
         self._cat_position = {code: i for i, code in enumerate(self._cat_codes)}
         self._cat_BT = sp.csr_matrix(self._cat_B.T)
         self._stage_lists = [tuple(pp.get("stages") or ()) for pp in params]
-        self._region_lists: dict[str, np.ndarray] = {}
         self._cat_cache: dict[str, np.ndarray] = {}
         self._stage_cache: dict[str, np.ndarray] = {}
 
@@ -520,19 +581,24 @@ class ProductIndex:
         return len(self.facts)
 
     # -- coverage rows, cached per distinct project code -------------------------------------------
-    def region_products(self, code: str) -> np.ndarray:
-        """Indices (ascending) of the products whose region rule admits a project located in
-        ``code``: no rule, or a listed region covering it (``region_covers``: ``code`` starts
-        with the listed region's prefix)."""
-        found = self._region_lists.get(code)
-        if found is None:
-            parts = [self._no_region_rule]
-            parts += [self._products_by_prefix[code[:k]] for k in range(len(code) + 1)
-                      if code[:k] in self._products_by_prefix]
-            found = np.unique(np.concatenate(parts)).astype(np.int64)
-            with self._lock:
-                self._region_lists[code] = found
-        return found
+    def region_admission(self, codes: Sequence[str]) -> sp.csr_matrix:
+        """(codes x products) indicator, sorted indices: the products whose region rule admits a
+        project located in each code: no rule, or a listed region covering it (``region_covers``:
+        the code starts with the listed region's prefix)."""
+        rows_of = self._prefix_rows
+        ptr, hits = [0], []
+        for code in codes:
+            hits += [at for at in (rows_of.get(code[:k]) for k in range(len(code) + 1)) if at is not None]
+            ptr.append(len(hits))
+        C = sp.csr_matrix((np.ones(len(hits)), np.array(hits, dtype=np.int64), np.array(ptr, dtype=np.int64)),
+                          shape=(len(codes), len(rows_of)))
+        free = self._no_region_rule
+        everywhere = sp.csr_matrix((np.ones(len(codes) * len(free)), np.tile(free, len(codes)),
+                                    np.arange(len(codes) + 1, dtype=np.int64) * len(free)),
+                                   shape=(len(codes), len(self)))
+        admitted = (C @ self._prefix_products + everywhere).tocsr()
+        admitted.sum_duplicates()
+        return admitted
 
     def category_row(self, code: str) -> np.ndarray:
         """Products listing a category that covers ``code`` (``category_covers``: the code itself or
@@ -582,15 +648,9 @@ def _region_pairs(block: ProjectBlock, index: ProductIndex) -> tuple[np.ndarray,
     """Every (row, product) pair the region rule admits, sorted by row then product: the most
     selective rule builds the candidate list, the others filter it."""
     distinct, inverse = block.distinct("region_code")
-    lists = [index.region_products(code) for code in distinct]
-    lens = np.array([len(x) for x in lists], dtype=np.int64)
-    flat = np.concatenate(lists) if lists else np.zeros(0, dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(lens)[:-1]]) if lists else np.zeros(0, dtype=np.int64)
-    per_row = lens[inverse]
-    rows = np.repeat(np.arange(len(block), dtype=np.int64), per_row)
-    before = np.cumsum(per_row) - per_row
-    qs = flat[np.repeat(offsets[inverse] - before, per_row) + np.arange(len(rows))]
-    return rows, qs
+    admitted = index.region_admission(distinct)[inverse]
+    rows = np.repeat(np.arange(len(block), dtype=np.int64), np.diff(admitted.indptr))
+    return rows, admitted.indices.astype(np.int64)
 
 
 def eligible_pairs(block: ProjectBlock, index: ProductIndex) -> tuple[np.ndarray, np.ndarray]:
@@ -628,10 +688,9 @@ def eligible_pairs(block: ProjectBlock, index: ProductIndex) -> tuple[np.ndarray
         for (j, name, _, low, high), position in zip(index.bound_groups, index.bound_position, strict=True):
             at = np.flatnonzero(position[qs] >= 0)
             if len(at):
-                values, present = block.metric(j, name)
-                r, b = rows[at], position[qs[at]]
-                v = values[r]
-                keep[at] &= present[r] & ~(v < low[b]) & ~(v > high[b])
+                v, present = block.metric(j, name, rows[at])
+                b = position[qs[at]]
+                keep[at] &= present & ~(v < low[b]) & ~(v > high[b])
         rows, qs = rows[keep], qs[keep]
     return rows, qs
 
@@ -740,7 +799,6 @@ def score_chunk(projects: Sequence[ProjectFacts], start: int, plugins: Sequence[
     at, _ = top_pairs(pairs.qs, pairs.rows, pairs.scores, settings.product_top_l)
     candidates = (pairs.qs[at], pairs.rows[at], pairs.scores[at])
     block.X = block.PT = None  # not needed any more: Xc holds what scoring and explaining use
-    block._metrics.clear()
     block._metric_dicts.clear()
     block._codes.clear()
     return ChunkScores(start, block, Xc, top, candidates, len(pairs), len(projects) * len(index))

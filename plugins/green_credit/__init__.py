@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
@@ -106,17 +107,24 @@ class GreenCreditPlugin(InstrumentPlugin):
     def variant_keys(self, project: ProjectFacts) -> tuple[str, ...]:
         """The keys of :meth:`variants`, in its order, without composing the reasons (the graph hook
         needs only these, for every project of a matching run)."""
-        s: GreenCreditSettings = self.settings
         valid = level3_split(tuple(project.categories))[0]
+        return self._variant_keys(valid, self._reduces_carbon(project, valid), tuple(project.collateral))
+
+    def _reduces_carbon(self, project: ProjectFacts, valid: tuple[str, ...]) -> bool:
+        """A carbon-facility item with a quantified annual CO2e reduction."""
+        return bool(valid) and bool(self._category_variants(valid)[0]) and (
+            co2_reduction_t(project, self.rules) or 0.0) > 0
+
+    def _variant_keys(self, valid: tuple[str, ...], reduces_carbon: bool,
+                      collateral: tuple[str, ...]) -> tuple[str, ...]:
         if not valid:
             return ()
-        facility, ee = self._category_variants(valid)
         keys = ["general"]
-        if facility and (co2_reduction_t(project, self.rules) or 0.0) > 0:
+        if reduces_carbon:
             keys.append("carbon_reduction_facility")
-        if ee:
+        if self._category_variants(valid)[1]:
             keys.append("energy_efficiency")
-        if any(c in s.pledge_collateral for c in project.collateral):
+        if any(c in self.settings.pledge_collateral for c in collateral):
             keys.append("environmental_rights_pledge")
         return tuple(keys)
 
@@ -199,10 +207,16 @@ class GreenCreditPlugin(InstrumentPlugin):
     def project_tags(self, project: ProjectFacts) -> Mapping[str, float]:
         """``green_credit:variant:<v>`` for each qualifying variant; ``green_credit:collateral:<c>`` for
         collateral held; ``green_credit:<v>:<c>`` (variant offered with that collateral; the pledge variant
-        only with environmental rights) so products restricting both can require them together."""
-        variants = self.variant_keys(project)
+        only with environmental rights) so products restricting both can require them together.
+        Memoized per (valid items, carbon reduction quantified, collateral): read-only."""
+        valid = level3_split(tuple(project.categories))[0]
+        key = (valid, self._reduces_carbon(project, valid), tuple(project.collateral))
+        return self.memoized("project_tags", key, lambda: MappingProxyType(self._tags(*key)))
+
+    def _tags(self, valid: tuple[str, ...], reduces_carbon: bool, collateral: tuple[str, ...]) -> dict[str, float]:
+        variants = self._variant_keys(valid, reduces_carbon, collateral)
         tags: dict[str, float] = {f"{KEY}:variant:{v}": (0.5 if v == "general" else 1.0) for v in variants}
-        for c in project.collateral:
+        for c in collateral:
             tags[f"{KEY}:collateral:{c}"] = 0.5
             for v in variants:
                 if v != "environmental_rights_pledge" or c in self.settings.pledge_collateral:

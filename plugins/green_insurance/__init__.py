@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from marshmallow import fields, validate
@@ -203,9 +204,15 @@ class GreenInsurancePlugin(InstrumentPlugin):
 
     # -- graph hooks ---------------------------------------------------------------------------------
     def project_tags(self, project: ProjectFacts) -> Mapping[str, float]:
-        """``green_insurance:cover:<type>`` for each applicable cover (1.0 declared/duty, 0.7 derived)."""
+        """``green_insurance:cover:<type>`` for each applicable cover (1.0 declared/duty, 0.7 derived).
+        Memoized per (industry, categories, declared risks, certifications), what the covers depend on."""
+        key = (project.industry_code, tuple(project.categories), tuple(project.risk_exposures),
+               tuple(project.certifications))
+        return self.memoized("project_tags", key, lambda: self._cover_tags(project))
+
+    def _cover_tags(self, project: ProjectFacts) -> Mapping[str, float]:
         covers = self._covers(project, explain=False)
-        return {f"{KEY}:cover:{c}": (1.0 if strong else 0.7) for c, (strong, _) in covers.items()}
+        return MappingProxyType({f"{KEY}:cover:{c}": (1.0 if strong else 0.7) for c, (strong, _) in covers.items()})
 
     def product_tags(self, params: Mapping[str, Any]) -> Mapping[str, float]:
         return {f"{KEY}:cover:{c}": 1.0 for c in params.get("cover_types") or []}

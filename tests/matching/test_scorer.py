@@ -176,6 +176,50 @@ def test_hard_rules_decide_exactly_like_plugin_check(scenario: tuple[list[Projec
 # ---------------------------------------------------------------------------------------------
 # ranking
 # ---------------------------------------------------------------------------------------------
+class OddTagsPlugin(InsurancePlugin):
+    """Tags with every kind of weight a plugin might return: negative, zero, NaN, above 1, shared
+    with another plugin's tag and with the facts' own tags."""
+
+    key = "odd_tags"
+    WEIGHTS = (-1.0, 0.0, float("nan"), 0.3, 1.0, 2.5)
+
+    def project_tags(self, project: ProjectFacts) -> Mapping[str, float]:
+        w = self.WEIGHTS
+        tags = {f"green_insurance:cover:{r}": w[(project.id + i) % len(w)] for i, r in enumerate(project.risk_exposures)}
+        tags.update({f"certification:{c}": w[(project.id + 2) % len(w)] for c in project.certifications})
+        tags.update({f"odd:{c}": w[(project.id + len(c)) % len(w)] for c in project.categories})
+        return tags
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(0, 10_000), min_size=1, max_size=8, unique=True).flatmap(
+    lambda ids: st.tuples(*[projects_strategy(i + 1) for i in ids])))
+def test_block_arrays_equal_the_graph_definitions(projects: tuple[ProjectFacts, ...]) -> None:
+    """The vectorised project side equals the per-project definitions of the graph module: the links
+    (merged tags included) and every half-path weight."""
+    from greenmatch.matching.graph import project_half_paths, project_links
+
+    plugins = {**PLUGINS, "odd_tags": OddTagsPlugin()}
+    engine = MatchEngine(plugins, MatchSettings())
+    block = engine.project_block(list(projects))
+    for row, p in enumerate(projects):
+        expected = project_links(p, [pl.project_tags(p) for pl in plugins.values()], engine.settings)
+        assert block.links(row) == expected
+        halves = {(name, node): engine.settings.weight(name) * value
+                  for name, nodes in project_half_paths(expected, engine.tax).items() for node, value in nodes.items()
+                  if engine.settings.weight(name) > 0}
+        start, stop = block.X.indptr[row], block.X.indptr[row + 1]
+        got = {engine.features.keys[c]: v for c, v in zip(block.X.indices[start:stop], block.X.data[start:stop], strict=True)}
+        assert got.keys() == halves.keys()
+        assert all(math.isclose(got[k], halves[k], rel_tol=1e-12) for k in got)
+        assert block.policy[row] == policy_score(p, engine.settings)
+        for j, pl in enumerate(plugins.values()):
+            result = pl.assess(p)
+            assert block.eligible[row, j] == result.eligible
+            assert block.fit[row, j] == min(1.0, max(0.0, result.fit))
+            assert (block.fits[j][row] is not None) == result.eligible
+
+
 def test_hebei_solar_product_outranks_an_unfocused_nationwide_product() -> None:
     pv = project(1, name="张家口光伏电站项目", region_code="130700", categories=("4.2.2",), industry_code="4416")
     hebei = credit(20, regions=["130000"], categories=["4.2"], min_amount_cny=1e7, max_amount_cny=1e9)
