@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import logging
 import os
@@ -165,17 +166,30 @@ def baseline_section(engine: MatchEngine, plugins: Any, data: SyntheticData, arg
     ids = {p.id for p in projects}
     outcomes = [o for o in data.outcomes if o.product_id in kept and o.project_id in ids]
     print(f"\n== Per-pair baseline vs bulk engine on {len(projects):,} x {len(products):,}")
-    t = time.perf_counter()
-    result = engine.run(projects, products, outcomes, chunk_size=args.chunk_size)
-    bulk = time.perf_counter() - t
+
+    def bulk_run() -> tuple[float, Any]:
+        t = time.perf_counter()
+        result = engine.run(projects, products, outcomes, chunk_size=args.chunk_size)
+        return time.perf_counter() - t, result
+
+    # the engine takes well under a second and the baseline many: the engine is timed several times,
+    # before and after the baseline, so a slow spell of a shared machine does not decide the ratio
+    bulk_times: list[float] = []
+    for _ in range(args.bulk_repeat):
+        seconds, result = bulk_run()
+        bulk_times.append(seconds)
     t = time.perf_counter()
     base = baseline_run(plugins, projects, products, outcomes, engine.settings)
     slow = time.perf_counter() - t
+    for _ in range(args.bulk_repeat):
+        bulk_times.append(bulk_run()[0])
+    bulk = statistics.median(bulk_times)
     k = engine.settings.project_top_k
     bulk_top, base_top = result.top_products(), base.top_products(k)
     differ = [p.id for p in projects if bulk_top.get(p.id, []) != base_top.get(p.id, [])]
     worst = max((abs(m.score - base.scores[m.key]) for m in result), default=0.0)
-    _line("bulk engine", f"{bulk:.2f} s")
+    _line("bulk engine (median of runs)", f"{bulk:.3f} s ({len(bulk_times)} runs, {min(bulk_times):.3f} to "
+                                          f"{max(bulk_times):.3f} s; workers {result.stats.workers})")
     _line("per-pair baseline", f"{slow:.1f} s ({base.pairs_considered:,} pairs, {len(base.scores):,} eligible)")
     _line("speed ratio", f"{slow / bulk:.0f}x")
     _line(f"identical top-{k} for every project", f"{not differ} ({len(differ)} of {len(projects)} differ)")
@@ -482,6 +496,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--baseline-projects", type=int, default=5_000)
     parser.add_argument("--baseline-products", type=int, default=200)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--bulk-repeat", type=int, default=3, help="engine runs before and after the baseline")
     parser.add_argument("--render-sample", type=int, default=20_000)
     parser.add_argument("--progress", action="store_true", help="progress on stderr")
     parser.add_argument("--no-leads", action="store_true", help="skip the PostgreSQL leads-page section")
@@ -506,6 +521,10 @@ def main(argv: list[str] | None = None) -> None:
     data = generate(args.projects, args.products, args.seed)
     print(f"synthetic data: {len(data.projects):,} projects, {len(data.products):,} products, "
           f"{len(data.outcomes):,} outcomes in {time.perf_counter() - t:.1f} s")
+    # The synthetic data set lives to the end: moved out of the garbage collector's reach, so the timings
+    # measure the engine and not collections re-scanning the benchmark's own millions of objects (a
+    # service holds only what it loads for a run).
+    gc.freeze()
     problems = validate_products(data.products, plugins)
     print(f"product params rejected by the plugins' schemas: {len(problems)}")
 

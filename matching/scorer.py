@@ -181,9 +181,10 @@ class ProjectBlock:
     ids: np.ndarray  # int64 (n,)
     X: sp.csr_matrix | None  # (n, features) w_c * project half-path weights, global feature columns
     PT: sp.csr_matrix | None  # (n, plugin tags) 1 where plugin k's project_tags has the tag
-    eligible: np.ndarray  # (n, K) bool, plugin k's assess(project).eligible
-    fit: np.ndarray  # (n, K) float64, assess().fit clipped to [0, 1]
-    fits: list[list[InstrumentFit | None]]  # [plugin][project], None where not eligible
+    eligible: np.ndarray  # (n, K) bool, plugin k's assess(project).eligible (where assessed)
+    fit: np.ndarray  # (n, K) float64, assess().fit clipped to [0, 1] (where assessed)
+    fits: list[list[InstrumentFit | None]]  # [plugin][project], None where not eligible or not assessed
+    assessed: np.ndarray  # (n, K) bool: assess has run (see :meth:`assess`)
     need: np.ndarray  # (n,) float64
     log_need: np.ndarray  # (n,) float64, -inf when need <= 0
     policy: np.ndarray  # (n,) float64
@@ -208,6 +209,24 @@ class ProjectBlock:
             tags = {names[c]: w for c, w in zip(t.indices[lo:hi].tolist(), t.data[lo:hi].tolist(), strict=True)}
             found = self._links[row] = links_with_tags(self.facts[row], tags)
         return found
+
+    def assess(self, rows: np.ndarray, plugin_idx: np.ndarray) -> None:
+        """Run ``assess`` for the (row, plugin) pairs given that have not been assessed: a full run
+        defers it until the rules needing no plugin have pruned the pairs (with few products, many
+        projects meet no product of some instrument)."""
+        k = len(self.plugins)
+        todo = ~self.assessed[rows, plugin_idx]
+        if not todo.any():
+            return
+        combos = np.unique(rows[todo] * k + plugin_idx[todo])
+        for j in range(k):
+            at = combos[combos % k == j] // k
+            if len(at):
+                kept, self.eligible[at, j], self.fit[at, j] = _assess(self.plugins[j], [self.facts[r] for r in at])
+                fits = self.fits[j]
+                for r, result in zip(at.tolist(), kept, strict=True):
+                    fits[r] = result
+                self.assessed[at, j] = True
 
     def distinct(self, attr: str) -> tuple[list[str], np.ndarray]:
         """(distinct values, inverse index) of a per-project code (``region_code``, ``stage``)."""
@@ -262,6 +281,7 @@ class ProjectBlock:
             X=sp.vstack([_widen(b.X, width) for b in blocks], format="csr"),
             PT=sp.vstack([_widen(b.PT, tag_width) for b in blocks], format="csr"),
             eligible=np.concatenate([b.eligible for b in blocks]), fit=np.concatenate([b.fit for b in blocks]),
+            assessed=np.concatenate([b.assessed for b in blocks]),
             fits=[[f for b in blocks for f in b.fits[j]] for j in range(len(blocks[0].plugins))],
             need=np.concatenate([b.need for b in blocks]), log_need=np.concatenate([b.log_need for b in blocks]),
             policy=np.concatenate([b.policy for b in blocks]), plugins=blocks[0].plugins,
@@ -277,10 +297,9 @@ def _widen(m: sp.csr_matrix, width: int) -> sp.csr_matrix:
 
 def _distinct(values: Sequence[Any]) -> tuple[list[Any], np.ndarray]:
     """(distinct values in order of first appearance, the position of each value among them)."""
-    seen: dict[Any, int] = {}
-    setdefault = seen.setdefault
-    inverse = np.array([setdefault(v, len(seen)) for v in values], dtype=np.int64)
-    return list(seen), inverse
+    distinct = list(dict.fromkeys(values))
+    position = {v: i for i, v in enumerate(distinct)}
+    return distinct, np.fromiter(map(position.__getitem__, values), np.int64, len(values))
 
 
 def _offsets(counts: Sequence[int] | np.ndarray) -> np.ndarray:
@@ -300,6 +319,7 @@ class ProjectEvaluation:
     eligible: np.ndarray  # (n, K) bool
     fit: np.ndarray  # (n, K) float64 in [0, 1]
     fits: list[list[InstrumentFit | None]]  # [plugin][project]
+    assessed: np.ndarray  # (n, K) bool: False where assess was deferred
     tag_counts: np.ndarray  # (K, n) how many tags plugin k's project_tags gave project i
     tag_names: list[list[str]]  # per plugin: the tag names, project after project
     tag_weights: list[np.ndarray]  # per plugin: the raw weights, aligned with tag_names
@@ -327,8 +347,21 @@ def _is_not_none(value: Any) -> bool:
     return value is not None
 
 
-def evaluate_projects(projects: Sequence[ProjectFacts], plugins: Sequence[InstrumentPlugin]) -> ProjectEvaluation:
-    """Call the plugins once per project: ``assess`` and ``project_tags``, plugin by plugin."""
+def _assess(plugin: InstrumentPlugin, projects: Sequence[ProjectFacts]) -> tuple[
+        list[InstrumentFit | None], np.ndarray, np.ndarray]:
+    """``plugin.assess`` of each project: (the results, None where not eligible; eligible; the fit
+    clipped to [0, 1], NaN as 0)."""
+    results = list(map(plugin.assess, projects))
+    kept = [r if r.eligible else None for r in results]
+    eligible = np.fromiter(map(_is_not_none, kept), bool, len(kept))
+    fit = np.fromiter(map(_fit_of, results), np.float64, len(results))
+    return kept, eligible, np.clip(np.nan_to_num(fit, nan=0.0), 0.0, 1.0)
+
+
+def evaluate_projects(projects: Sequence[ProjectFacts], plugins: Sequence[InstrumentPlugin], *,
+                      assess: bool = True) -> ProjectEvaluation:
+    """Call the plugins once per project: ``project_tags``, and ``assess`` unless deferred
+    (``assess=False``: :meth:`ProjectBlock.assess` runs it for the pairs that need it)."""
     n, k = len(projects), len(plugins)
     eligible = np.zeros((n, k), dtype=bool)
     fit = np.zeros((n, k), dtype=np.float64)
@@ -338,16 +371,16 @@ def evaluate_projects(projects: Sequence[ProjectFacts], plugins: Sequence[Instru
     tag_weights: list[np.ndarray] = []
     with gc_paused():
         for j, plugin in enumerate(plugins):
-            results = list(map(plugin.assess, projects))
-            fits.append([r if r.eligible else None for r in results])
-            eligible[:, j] = np.fromiter(map(_is_not_none, fits[j]), bool, n)
-            fit[:, j] = np.fromiter(map(_fit_of, results), np.float64, n)
+            if assess:
+                kept, eligible[:, j], fit[:, j] = _assess(plugin, projects)
+                fits.append(kept)
+            else:
+                fits.append([None] * n)
             tags = list(map(plugin.project_tags, projects))
             tag_counts[j] = [len(t) for t in tags]
             tag_names.append([name for t in tags for name in t])
             tag_weights.append(np.array([w for t in tags for w in t.values()], dtype=np.float64))
-    np.clip(np.nan_to_num(fit, nan=0.0), 0.0, 1.0, out=fit)
-    return ProjectEvaluation(eligible, fit, fits, tag_counts, tag_names, tag_weights)
+    return ProjectEvaluation(eligible, fit, fits, np.full((n, k), assess), tag_counts, tag_names, tag_weights)
 
 
 def assemble_block(projects: Sequence[ProjectFacts], ev: ProjectEvaluation, plugins: Sequence[InstrumentPlugin],
@@ -432,15 +465,16 @@ def assemble_block(projects: Sequence[ProjectFacts], ev: ProjectEvaluation, plug
     policy = np.minimum(1.0, cert_sum[cert_at] + region_bonus[region_at])
     return ProjectBlock(
         facts=list(projects), ids=np.array(ids, dtype=np.int64), X=X, PT=PT, eligible=ev.eligible, fit=ev.fit,
+        assessed=ev.assessed,
         fits=ev.fits, need=need, log_need=log_need, policy=policy, plugins=list(plugins), tag_names=tag_names,
         tags=tags, _codes={"region_code": distinct["region_code"], "stage": distinct["stage"]},
     )
 
 
 def build_block(projects: Sequence[ProjectFacts], plugins: Sequence[InstrumentPlugin], settings: MatchSettings,
-                tax: Taxonomy, features: Vocabulary, plugin_tags: Vocabulary) -> ProjectBlock:
-    return assemble_block(projects, evaluate_projects(projects, plugins), plugins, settings, tax, features,
-                          plugin_tags)
+                tax: Taxonomy, features: Vocabulary, plugin_tags: Vocabulary, *, assess: bool = True) -> ProjectBlock:
+    return assemble_block(projects, evaluate_projects(projects, plugins, assess=assess), plugins, settings, tax,
+                          features, plugin_tags)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -660,10 +694,8 @@ def eligible_pairs(block: ProjectBlock, index: ProductIndex) -> tuple[np.ndarray
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
     rows, qs = _region_pairs(block, index)
-    keep = block.eligible[rows, index.instr[qs]]  # the instrument's assess(project).eligible
     need = block.need[rows]
-    keep &= ~(need < index.lo[qs])
-    keep &= ~(need > index.hi[qs])
+    keep = ~(need < index.lo[qs]) & ~(need > index.hi[qs])
     rows, qs = rows[keep], qs[keep]
     distinct, inverse = block.distinct("stage")
     keep = np.stack([index.stage_row(stage) for stage in distinct])[inverse[rows], qs]
@@ -674,6 +706,10 @@ def eligible_pairs(block: ProjectBlock, index: ProductIndex) -> tuple[np.ndarray
             covered = (ind @ np.stack([index.category_row(c) for c in codes]).astype(np.float32)) > 0
             category_ok |= covered[rows, qs]
         keep &= category_ok
+    rows, qs = rows[keep], qs[keep]
+    instr = index.instr[qs]
+    block.assess(rows, instr)  # the plugins judge only the pairs the rules above left
+    keep = block.eligible[rows, instr]  # the instrument's assess(project).eligible
     rows, qs = rows[keep], qs[keep]
     if index.has_req.any() and len(rows):
         keep = ~index.has_req[qs]
@@ -791,7 +827,7 @@ def score_chunk(projects: Sequence[ProjectFacts], start: int, plugins: Sequence[
                 settings: MatchSettings, tax: Taxonomy, features: Vocabulary, plugin_tags: Vocabulary,
                 index: ProductIndex) -> ChunkScores:
     """Evaluate, score and select one chunk: everything pass 1 does that needs no other chunk."""
-    block = build_block(projects, plugins, settings, tax, features, plugin_tags)
+    block = build_block(projects, plugins, settings, tax, features, plugin_tags, assess=False)
     Xc = compressed_X(block, index)
     pairs = score_block(block, index, settings, Xc)
     at, ranks = top_pairs(pairs.rows, pairs.qs, pairs.scores, settings.project_top_k)

@@ -117,7 +117,7 @@ class MatchSettings:
     #: small enough for the allocator to reuse instead of mapping fresh pages for every chunk
     chunk_size: int = 1024
     #: processes calling the plugins during a full run (the plugins dominate its time). 0: automatic,
-    #: the machine's cores up to 4, each with two chunks or more (a smaller run stays in this process);
+    #: the machine's cores up to 4, one per 10,000 projects (a smaller run stays in this process);
     #: 1: in this process. Workers are forked (Linux), so they share the facts without copying and need
     #: no pickled plugins.
     workers: int = 0
