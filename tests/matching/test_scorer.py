@@ -479,3 +479,49 @@ def test_project_index_built_in_workers_equals_the_serial_one() -> None:
     for q in products[:8]:
         assert [(m.project_id, m.score) for m in serial.match_product(q, a)] == \
             [(m.project_id, m.score) for m in forked.match_product(q, b)]
+
+
+class CountingInsurance(InsurancePlugin):
+    """Counts ``assess`` calls per project."""
+
+    def __init__(self) -> None:
+        self.assessed: list[int] = []
+
+    def assess(self, project: ProjectFacts) -> InstrumentFit:
+        self.assessed.append(project.id)
+        return super().assess(project)
+
+
+def test_a_full_run_asks_a_plugin_only_about_projects_one_of_its_products_could_take() -> None:
+    """The rules needing no plugin (region, amount, stage, category) prune before ``assess`` runs;
+    the results equal those of a block assessed in full."""
+    insurance = CountingInsurance()
+    plugins = {"green_credit": PLUGINS["green_credit"], "green_insurance": insurance}
+    hebei = [project(i, region_code="130702", risk_exposures=("pollution_liability",)) for i in range(1, 5)]
+    beijing = [project(i, region_code="110101", risk_exposures=("pollution_liability",)) for i in range(5, 9)]
+    small = [project(9, region_code="130702", financing_need_cny=1e3, risk_exposures=("pollution_liability",))]
+    products = [ProductFacts("green_insurance", {"regions": ["130000"], "min_amount_cny": 1e6}, id=50, name="冀保"),
+                credit(51)]
+    engine = MatchEngine(plugins, MatchSettings(workers=1))
+    result = engine.run(hebei + beijing + small, products)
+    assert sorted(insurance.assessed) == [1, 2, 3, 4]  # Beijing: out of region; project 9: below the amount
+    assert sorted(m.project_id for m in result.for_product(50)) == [1, 2, 3, 4]
+    index = engine.product_index(products)
+    full = engine.project_block(hebei + beijing + small)
+    assert hard_mask(full, index).tolist() == [[p.id <= 4, True] for p in (hebei + beijing + small)]
+    assert [(m.project_id, m.product_id, m.score) for m in engine.run(hebei + beijing + small, index)] == \
+        [(m.project_id, m.product_id, m.score) for m in result]
+
+
+def test_automatic_workers_follow_the_project_count(monkeypatch: pytest.MonkeyPatch) -> None:
+    from greenmatch.matching import engine as engine_module
+
+    monkeypatch.setattr(engine_module.os, "cpu_count", lambda: 8)
+    auto = MatchSettings()
+    assert engine_module._workers(auto, 5_000, 10) == 1
+    assert engine_module._workers(auto, 25_000, 30) == 2
+    assert engine_module._workers(auto, 1_000_000, 3) == 3  # never more than the chunks
+    assert engine_module._workers(auto, 1_000_000, 1000) == 4
+    assert engine_module._workers(MatchSettings(workers=2), 10, 5) == 2
+    monkeypatch.setattr(engine_module.os, "cpu_count", lambda: 2)
+    assert engine_module._workers(auto, 1_000_000, 1000) == 2
