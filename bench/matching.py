@@ -338,15 +338,17 @@ def _timed(fn: Callable[[], Any], repeat: int, warmup: int = 5) -> list[float]:
     return out
 
 
-def _time_leads_page(app: Any, token: str, args: argparse.Namespace, state: str, repeat: int) -> None:
-    """Time the first page of the leads, whole request and its SQL replayed on a raw connection."""
+def _time_leads_page(app: Any, token: str, args: argparse.Namespace, state: str, repeat: int,
+                     query: str = "") -> None:
+    """Time the first page of the leads (``query``: more filters), whole request and its SQL replayed
+    on a raw connection."""
     from sqlalchemy import event
 
     from greenmatch.extensions import db
 
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
-    path = f"/api/v1/leads?page=1&per_page={args.leads_per_page}"
+    path = f"/api/v1/leads?page=1&per_page={args.leads_per_page}{query}"
     statements: list[tuple[str, Any]] = []
 
     def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
@@ -466,6 +468,8 @@ def leads_page_section(args: argparse.Namespace, data: SyntheticData, engine: Ma
                 conn.execute(text("VACUUM (ANALYZE) matches"))
             _time_leads_page(app, token, args, "after VACUUM ANALYZE, as a full run leaves the table "
                                                "(service._vacuum_matches)", repeat=args.leads_repeat)
+            _time_leads_page(app, token, args, "the same, filtered by instrument (green credit)",
+                             repeat=args.leads_repeat, query="&instrument=green_credit")
         finally:
             access_log.setLevel(level)
             with app.app_context():

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from support.flows import approved_project, published_product
+from support.flows import approved_project, published_product, web_login
 
 E = "/api/v1/engagements"
 
@@ -80,8 +80,13 @@ def test_decline(client, auth, deal):
     assert declined.status_code == 200 and declined.get_json()["status"] == "declined"
     assert "contact" not in client.get(f"{E}/{eid}", headers=auth(deal["bank"])).get_json()
     assert client.patch(f"{E}/{eid}", json={"status": "in_progress"}, headers=auth(deal["bank"])).status_code == 409
-    # after a decline, a new request may be made
-    assert client.post(E, json={"match_id": deal["match_id"]}, headers=auth(deal["bank"])).status_code == 201
+    # after a decline, a new request may be made; the leads page links the lead to the new one
+    again = client.post(E, json={"match_id": deal["match_id"]}, headers=auth(deal["bank"]))
+    assert again.status_code == 201
+    web_login(client, deal["bank"].email)
+    html = client.get("/leads").get_data(as_text=True)
+    assert f'href="/engagements/{again.get_json()["id"]}"' in html
+    assert f'href="/engagements/{eid}"' not in html
 
 
 def test_engagements_are_invisible_to_others(client, auth, deal):

@@ -4,7 +4,7 @@ published any more linger, and a project leaving the library takes its leads wit
 
 import pytest
 
-from support.flows import approved_project, published_product
+from support.flows import approved_project, published_product, web_login
 
 P = "/api/v1/projects"
 
@@ -103,3 +103,18 @@ def test_a_project_leaving_the_library_takes_its_leads_with_it(client, leads_wor
     total, items = every_lead(client, headers)
     assert total == len(items) == before - own
     assert pid not in {item["project"]["id"] for item in items}
+
+
+def test_the_leads_page_and_the_product_page_show_the_api_total(client, leads_world):
+    headers, hebei = leads_world["headers"], leads_world["products"]["hebei"]
+    web_login(client, leads_world["bank"].email)
+    pairs = [("", ""), ("instrument=green_credit", "instrument=green_credit"), ("min_score=0.3", "min_score=0.3"),
+             ("region=130800", "region_province=130000&region_city=130800"),
+             ("category=4.2", "level1=4&level2=4.2"), (f"product_id={hebei}", f"product_id={hebei}")]
+    for api_query, page_query in pairs:
+        total = client.get(f"/api/v1/leads?{api_query}", headers=headers).get_json()["total"]
+        html = client.get(f"/leads?{page_query}").get_data(as_text=True)
+        assert f"{total} 条线索" in html, page_query
+    hebei_total = client.get(f"/api/v1/leads?product_id={hebei}", headers=headers).get_json()["total"]
+    assert hebei_total > 0
+    assert f"{hebei_total} 条线索" in client.get(f"/products/{hebei}").get_data(as_text=True)

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..instruments import current_plugins
 from ..matching import engagements as engagement_service
 from ..matching import service as matching
-from ..matching.models import EngagementStatus
+from ..matching.models import Engagement, EngagementStatus
 from ..matching.schemas import EngagementInSchema, EngagementPatchSchema, RespondSchema
 from ..products import service as products
 from ..products.models import ProductStatus
@@ -95,9 +95,7 @@ def product(product_id: int):
     described = plugin.describe(lang()) if plugin else None
     lead_count = 0
     if item.status == ProductStatus.published and actor.role == Role.institution and actor.organization.verified:
-        from .views import count
-
-        lead_count = count(matching.leads(actor, {"product_id": item.id}))
+        lead_count = matching.leads_total(actor, {"product_id": item.id})
     return render_template("institution/product.html", product=item, plugin=described, lead_count=lead_count,
                            mine=actor.role == Role.institution and item.institution_id == actor.organization_id)
 
@@ -180,12 +178,14 @@ def leads():
         return render_template("institution/unverified.html")
     own = list(db.session.scalars(products.listing(actor, {"mine": True, "status": ProductStatus.published})))
     filters = _lead_filters(own)
-    page = pages(matching.leads(actor, filters))
+    page = pages(matching.leads(actor, filters), total=matching.leads_total(actor, filters))
     locale = lang()
-    open_by_pair = {(e.project_id, e.product_id): e for e in db.session.scalars(
-        engagement_service.listing(actor, {}))}
-    items = [{"match": m, **matching.localized(m, locale), "engagement": open_by_pair.get((m.project_id, m.product_id))}
-             for m in page["items"]]
+    latest_by_pair: dict[tuple[int, int], Engagement] = {}  # the latest engagement per lead on the page
+    for e in db.session.scalars(engagement_service.listing(actor, {}).where(
+            Engagement.project_id.in_({m.project_id for m in page["items"]}))):
+        latest_by_pair.setdefault((e.project_id, e.product_id), e)
+    items = [{"match": m, **matching.localized(m, locale),
+              "engagement": latest_by_pair.get((m.project_id, m.product_id))} for m in page["items"]]
     from .views import category_choices
 
     return render_template("institution/leads.html", page=page, items=items, filters=filters, products=own,

@@ -48,8 +48,8 @@ def page_number() -> int:
         return 1
 
 
-def pages(stmt, per_page: int = PER_PAGE) -> dict:
-    page = paginate(db.session, stmt, page_number(), per_page)
+def pages(stmt, per_page: int = PER_PAGE, total: int | None = None) -> dict:
+    page = paginate(db.session, stmt, page_number(), per_page, total=total)
     page["pages"] = max(1, -(-page["total"] // per_page))
     return page
 
