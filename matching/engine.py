@@ -62,6 +62,7 @@ from .explain import BatchExplainer, ExplanationPath
 from .graph import INSTRUMENT, MatchGraph, NodeKey, Taxonomy
 from .scorer import (
     ChunkScores,
+    HalfPathTable,
     Outcome,
     ProductIndex,
     ProductTop,
@@ -252,6 +253,7 @@ class MatchEngine:
         self.settings = settings or MatchSettings()
         self.tax = Taxonomy(self.settings)
         self.features = Vocabulary()
+        self.half_paths = HalfPathTable(self.tax, self.features)
         self.plugin_tags = Vocabulary()
         self.names: dict[NodeKey, tuple[str, str]] = {
             (INSTRUMENT, k): (p.name_zh, p.name_en) for k, p in self.plugins.items()}
@@ -271,12 +273,12 @@ class MatchEngine:
     def assemble(self, projects: Sequence[ProjectFacts], evaluation: ProjectEvaluation) -> ProjectBlock:
         """The block of ``projects`` from the plugins' ``evaluation`` of them (numbered in this engine's
         vocabularies: run it in the process that scores)."""
-        return assemble_block(projects, evaluation, list(self.plugins.values()), self.settings, self.tax,
-                              self.features, self.plugin_tags)
+        return assemble_block(projects, evaluation, list(self.plugins.values()), self.settings, self.half_paths,
+                              self.plugin_tags)
 
     def score_chunk(self, projects: Sequence[ProjectFacts], start: int, index: ProductIndex) -> ChunkScores:
         """Pass 1 of a full run for one chunk (runs in a worker process when there are several)."""
-        return score_chunk(projects, start, list(self.plugins.values()), self.settings, self.tax, self.features,
+        return score_chunk(projects, start, list(self.plugins.values()), self.settings, self.half_paths,
                            self.plugin_tags, index)
 
     def project_index(self, projects: Iterable[ProjectFacts], *, chunk_size: int | None = None) -> ProjectIndex:

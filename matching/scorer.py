@@ -309,6 +309,43 @@ def _offsets(counts: Sequence[int] | np.ndarray) -> np.ndarray:
     return out
 
 
+class HalfPathTable:
+    """The half-path row of each link value (a region, a category set, an industry...): feature
+    columns and weights (``Taxonomy.half_part``, numbered in ``features``), made once per engine:
+    every chunk of a run meets the same values again. Also the policy bonus of each region code."""
+
+    def __init__(self, tax: Taxonomy, features: Vocabulary) -> None:
+        self.tax, self.features, self.settings = tax, features, tax.settings
+        self._rows: dict[tuple[str, Any], tuple[np.ndarray, np.ndarray]] = {}
+        self._region_bonus: dict[str, float] = {}
+
+    def matrix(self, attr: str, values: Sequence[Any], derive: Any = None) -> sp.csr_matrix:
+        """(values x features): the half-path rows of the link values ``derive(value)`` of ``attr``
+        (``values``: the facts' values, as they are when ``derive`` is None)."""
+        rows = self._rows
+        found = [rows.get((attr, v)) for v in values]
+        if None in found:
+            for i, v in enumerate(values):
+                if found[i] is None:
+                    keys, weights = self.tax.half_part(attr, derive(v) if derive else v)
+                    found[i] = rows[(attr, v)] = (self.features.ids(keys), np.array(weights, dtype=np.float64))
+        lengths = [len(c) for c, _ in found]
+        return sp.csr_matrix((np.concatenate([w for _, w in found]) if found else np.zeros(0),
+                              np.concatenate([c for c, _ in found]) if found else np.zeros(0, dtype=np.int64),
+                              _offsets(lengths)), shape=(len(values), len(self.features)))
+
+    def region_bonus(self, codes: Sequence[str]) -> np.ndarray:
+        """The policy points of each region code (:func:`region_items`)."""
+        memo = self._region_bonus
+        out = []
+        for code in codes:
+            bonus = memo.get(code)
+            if bonus is None:
+                bonus = memo[code] = sum(w for _, w in region_items(code, self.settings))
+            out.append(bonus)
+        return np.array(out, dtype=np.float64)
+
+
 @dataclass
 class ProjectEvaluation:
     """What the plugins say about a set of projects: the only per-project Python of a run, kept to
@@ -384,11 +421,10 @@ def evaluate_projects(projects: Sequence[ProjectFacts], plugins: Sequence[Instru
 
 
 def assemble_block(projects: Sequence[ProjectFacts], ev: ProjectEvaluation, plugins: Sequence[InstrumentPlugin],
-                   settings: MatchSettings, tax: Taxonomy, features: Vocabulary,
-                   plugin_tags: Vocabulary) -> ProjectBlock:
+                   settings: MatchSettings, half_paths: HalfPathTable, plugin_tags: Vocabulary) -> ProjectBlock:
     """Lay out the half paths and tags of an evaluation in the shared vocabularies' columns, as
     arrays: per distinct attribute value once, never per project in Python."""
-    n = len(projects)
+    n, features = len(projects), half_paths.features
     ids = [p.id for p in projects]
     if None in ids:
         raise ValueError("projects need an id to be matched")
@@ -440,12 +476,7 @@ def assemble_block(projects: Sequence[ProjectFacts], ev: ProjectEvaluation, plug
         if derive is dedupe:  # tuples as the facts should hold; a list would not be hashable
             raw = [v if type(v) is tuple else tuple(v) for v in raw]
         values, inverse = distinct[fact_field] = _distinct(raw)
-        found = [tax.half_part(attr, derive(v) if derive else v) for v in values]
-        cols = features.ids([key for keys, _ in found for key in keys])
-        vals = np.array([x for _, xs in found for x in xs], dtype=np.float64)
-        V = sp.csr_matrix((vals, cols, _offsets([len(keys) for keys, _ in found])),
-                          shape=(len(values), len(features)))
-        parts.append(V[inverse])
+        parts.append(half_paths.matrix(attr, values, derive)[inverse])
     w_tag = settings.weight("tag")
     if w_tag > 0:
         tag_features = features.ids([("tag", name) for name in tag_names])
@@ -461,8 +492,7 @@ def assemble_block(projects: Sequence[ProjectFacts], ev: ProjectEvaluation, plug
     certs, cert_at = _distinct([tuple(p.certifications) for p in projects])
     regions, region_at = distinct["region_code"]
     cert_sum = np.array([sum(w for _, w in certification_items(c, settings)) for c in certs], dtype=np.float64)
-    region_bonus = np.array([sum(w for _, w in region_items(r, settings)) for r in regions], dtype=np.float64)
-    policy = np.minimum(1.0, cert_sum[cert_at] + region_bonus[region_at])
+    policy = np.minimum(1.0, cert_sum[cert_at] + half_paths.region_bonus(regions)[region_at])
     return ProjectBlock(
         facts=list(projects), ids=np.array(ids, dtype=np.int64), X=X, PT=PT, eligible=ev.eligible, fit=ev.fit,
         assessed=ev.assessed,
@@ -472,9 +502,9 @@ def assemble_block(projects: Sequence[ProjectFacts], ev: ProjectEvaluation, plug
 
 
 def build_block(projects: Sequence[ProjectFacts], plugins: Sequence[InstrumentPlugin], settings: MatchSettings,
-                tax: Taxonomy, features: Vocabulary, plugin_tags: Vocabulary, *, assess: bool = True) -> ProjectBlock:
-    return assemble_block(projects, evaluate_projects(projects, plugins, assess=assess), plugins, settings, tax,
-                          features, plugin_tags)
+                half_paths: HalfPathTable, plugin_tags: Vocabulary, *, assess: bool = True) -> ProjectBlock:
+    return assemble_block(projects, evaluate_projects(projects, plugins, assess=assess), plugins, settings,
+                          half_paths, plugin_tags)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -824,10 +854,10 @@ class ChunkScores:
 
 
 def score_chunk(projects: Sequence[ProjectFacts], start: int, plugins: Sequence[InstrumentPlugin],
-                settings: MatchSettings, tax: Taxonomy, features: Vocabulary, plugin_tags: Vocabulary,
+                settings: MatchSettings, half_paths: HalfPathTable, plugin_tags: Vocabulary,
                 index: ProductIndex) -> ChunkScores:
     """Evaluate, score and select one chunk: everything pass 1 does that needs no other chunk."""
-    block = build_block(projects, plugins, settings, tax, features, plugin_tags, assess=False)
+    block = build_block(projects, plugins, settings, half_paths, plugin_tags, assess=False)
     Xc = compressed_X(block, index)
     pairs = score_block(block, index, settings, Xc)
     at, ranks = top_pairs(pairs.rows, pairs.qs, pairs.scores, settings.project_top_k)
