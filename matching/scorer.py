@@ -31,11 +31,12 @@ per-pair baseline's.
 
 Hard rules prune first, on index arrays of (project row, product) pairs, with exactly the
 semantics of :meth:`greenmatch.instruments.InstrumentPlugin.check`: the region rule (the most
-selective) builds the candidate pairs from a per-code list of admitting products
+selective) builds the candidate pairs from the admitting products of each distinct region code
 (``region_covers``: the project's code starts with a listed region's prefix); then, vectorised
-over the pairs, the instrument's ``assess(project).eligible`` (one call per project and plugin),
-the amount bounds, the stages, the categories (``category_covers`` at any level, decided once
-per distinct code), and the product's ``product_requirements``: ``required_tags_any`` against
+over the pairs, the amount bounds, the stages, the categories (``category_covers`` at any level,
+decided once per distinct code); then the instrument's ``assess(project).eligible``, called once
+per project and plugin and, in a full run, only for the projects some product of that plugin is
+still a candidate for; and the product's ``product_requirements``: ``required_tags_any`` against
 that plugin's ``project_tags`` (sparse product), numeric ``bounds`` against its
 ``project_metrics`` (a missing metric fails). No Python loop runs over pairs.
 """
