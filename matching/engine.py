@@ -29,7 +29,7 @@ asc (for a project's list) or project id asc (for a product's list): results are
 and independent of the chunk size and of the number of worker processes.
 
 Pass 1 (and :meth:`MatchEngine.project_index`) run in forked worker processes when there are
-several chunks (``MatchSettings.workers``; 0 = one per core, at most 4, two chunks or more each):
+several chunks (``MatchSettings.workers``; 0 = one per 10,000 projects and core, at most 4):
 the plugins, called at most once per project and plugin, dominate a run's time. Workers inherit the facts
 and the product index at fork time (and freeze them out of their garbage collector) and send back
 only compact arrays. Set ``workers=1`` where forking is unwelcome (e.g. a multi-threaded web
