@@ -281,7 +281,7 @@ class BatchExplainer:
         p_row, q = self.rows[i], self.qs[i]
         project = self.block.facts[p_row]
         plinks, qlinks = self.block.links(p_row), self.index.links[q]
-        keys, width = self.index.used_keys, len(self.index.used_keys)
+        keys = self.index.used_keys
         first: dict[str, int] = {}  # meta-path -> column of its largest contribution
         tags: list[str] = []
         _, cols, _, indptr = self._contributions
@@ -291,30 +291,17 @@ class BatchExplainer:
                 tags.append(meeting)
             elif kind not in first and meeting != REGION_ROOT:
                 first[kind] = c
-        memo, by_row = self.memo, self._by_row
         out: list[Reason] = []
         # category
         if qlinks.categories == (CATEGORY_ROOT,):
             out.append(ALL_PRODUCTS_CATEGORIES)
         elif "category" in first:
-            cached = p_row * width + first["category"]
-            reason = by_row.get(cached)
-            if reason is None:
-                target = keys[first["category"]][1]
-                reason = by_row[cached] = self._cached(("r-cat", plinks.categories, target), self._category_reason,
-                                                       plinks.categories, target)
-            out.append(reason)
+            out.append(self._scope_reason(p_row, first["category"], plinks.categories, self._category_reason))
         # region
         if qlinks.regions == (REGION_ROOT,):
             out.append(ALL_REGIONS)
         elif "region" in first:
-            cached = p_row * width + first["region"]
-            reason = by_row.get(cached)
-            if reason is None:
-                target = keys[first["region"]][1]
-                reason = by_row[cached] = self._cached(("r-reg", plinks.region, target), self._region_reason,
-                                                       plinks.region, target)
-            out.append(reason)
+            out.append(self._scope_reason(p_row, first["region"], plinks.region, self._region_reason))
         # amount
         rng = self._amount_range(q)
         if rng is not None:
@@ -340,6 +327,7 @@ class BatchExplainer:
         if qlinks.stages:
             out.append(self._cached(("r-stage", project.stage), self._stage_reason, project.stage))
         # policy
+        memo, by_row = self.memo, self._by_row
         policy = by_row.get(("pol", p_row), False)
         if policy is False:
             key = ("r-pol", project.certifications, project.region_code)
@@ -354,6 +342,16 @@ class BatchExplainer:
         if fit is not None:
             out.extend(fit.reasons)
         return tuple(out)
+
+    def _scope_reason(self, p_row: int, column: int, source: Any, make: Any) -> Reason:
+        """Why the project's ``source`` (categories or region) meets the product's scope at the
+        meeting node of ``column``: per row and column in this batch, per (source, node) across batches."""
+        cached = p_row * len(self.index.used_keys) + column
+        reason = self._by_row.get(cached)
+        if reason is None:
+            target = self.index.used_keys[column][1]
+            reason = self._by_row[cached] = self._cached((make.__name__, source, target), make, source, target)
+        return reason
 
     def _cached(self, key: Any, make: Any, *args: Any) -> Reason:
         found = self.memo.get(key)

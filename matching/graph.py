@@ -395,15 +395,9 @@ def links_with_tags(project: ProjectFacts, tags: Mapping[str, float]) -> Project
     """The edges leaving a project whose merged tags (see :func:`project_links`) are known."""
     if project.id is None:
         raise ValueError("projects need an id to be matched")
-    return ProjectLinks(
-        id=project.id,
-        categories=dedupe(project.categories),
-        region=project.region_code,
-        industry=normalize_industry_code(project.industry_code),
-        tags=tags,
-        stage=project.stage,
-        preferred=dedupe(project.preferred_instruments),
-    )
+    values = {attr: derive(getattr(project, name)) if derive else getattr(project, name)
+              for attr, (name, derive) in LINK_FIELDS.items()}
+    return ProjectLinks(id=project.id, tags=tags, **values)
 
 
 def product_links(product: ProductFacts, plugin: InstrumentPlugin) -> ProductLinks:
