@@ -15,7 +15,7 @@ from typing import Any
 
 from greenmatch.codes import normalize_industry_code
 from greenmatch.facts import ProjectFacts
-from greenmatch.instruments import Reason
+from greenmatch.instruments import MEMO_TABLE_SIZE, Reason, memo_lookup
 
 from . import reference
 from .rules_settings import RuleSettings, rules_or_default
@@ -65,7 +65,7 @@ def instrument_names(keys: Iterable[str]) -> tuple[str, str]:
 # The functions below run for every project and instrument plugin in a matching run (hundreds of
 # thousands of calls): their results depend on a few codes only and are cached per distinct input
 # (the reference data is immutable; results derived from a RuleSettings live in its ``memo``).
-_CACHE_SIZE = 1 << 16
+_CACHE_SIZE = MEMO_TABLE_SIZE
 
 
 def _tuple(values: Iterable[str]) -> tuple[str, ...]:
@@ -73,18 +73,8 @@ def _tuple(values: Iterable[str]) -> tuple[str, ...]:
 
 
 def _memoized(settings: RuleSettings, table: str, key: Any, compute: Callable[[], Any]) -> Any:
-    """``compute()`` cached in ``settings.memo[table][key]`` (a table is emptied when it grows past
-    ``_CACHE_SIZE`` entries, so odd inputs cannot grow it without bound)."""
-    memo = settings.memo
-    found = memo.get(table)
-    if found is None:
-        found = memo[table] = {}
-    value = found.get(key, found)
-    if value is found:
-        if len(found) >= _CACHE_SIZE:
-            found.clear()
-        value = found[key] = compute()
-    return value
+    """``compute()`` cached in ``settings.memo`` (see :func:`greenmatch.instruments.memo_lookup`)."""
+    return memo_lookup(settings.memo, table, key, compute)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
@@ -293,6 +283,10 @@ class ComplianceResult:
     @property
     def vetoed_instruments(self) -> frozenset[str]:
         return frozenset(k for v in self.vetoes for k in v.instruments)
+
+    def has(self, code: str) -> bool:
+        """Whether a veto of this code (``eia_missing``, ``major_env_penalty``) applies."""
+        return any(v.code == code for v in self.vetoes)
 
     def reasons_for(self, instrument: str) -> list[Reason]:
         """Why ``instrument`` is refused on compliance grounds (empty: it is not)."""

@@ -36,10 +36,6 @@ def category_covers(code: str, other: str) -> bool:
     return other == code or other.startswith(code + ".")
 
 
-def category_level(code: str) -> int:
-    return code.count(".") + 1
-
-
 # GB 32100-2015: 18 characters from this alphabet (no I, O, Z, S, V); weights 3^i mod 31.
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)

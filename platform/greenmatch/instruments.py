@@ -37,6 +37,21 @@ from .facts import STAGES, ProductFacts, ProjectFacts
 
 log = logging.getLogger(__name__)
 
+
+def memo_lookup(memo: dict[str, dict[Any, Any]], table: str, key: Any, compute: Callable[[], T]) -> T:
+    """``compute()``, cached in ``memo[table][key]``; a table is emptied when it reaches
+    ``MEMO_TABLE_SIZE`` entries, so odd inputs cannot grow it without bound. For derivations that
+    run for every project of a matching run while their distinct inputs are few."""
+    found = memo.get(table)
+    if found is None:
+        found = memo[table] = {}
+    value = found.get(key, found)
+    if value is found:
+        if len(found) >= MEMO_TABLE_SIZE:
+            found.clear()
+        value = found[key] = compute()
+    return value
+
 ENTRY_POINT_GROUP = "greenmatch.instruments"
 MEMO_TABLE_SIZE = 1 << 16  # entries per table of InstrumentPlugin.memoized before it is emptied
 T = TypeVar("T")
@@ -205,15 +220,7 @@ class InstrumentPlugin:
         memo = self.__dict__.get("_memo")
         if memo is None:
             memo = self.__dict__["_memo"] = {}
-        found = memo.get(table)
-        if found is None:
-            found = memo[table] = {}
-        value = found.get(key, found)
-        if value is found:
-            if len(found) >= MEMO_TABLE_SIZE:
-                found.clear()
-            value = found[key] = compute()
-        return value
+        return memo_lookup(memo, table, key, compute)
 
     # -- instrument level --------------------------------------------------------------------
     def assess(self, project: ProjectFacts) -> InstrumentFit:

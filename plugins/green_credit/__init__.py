@@ -30,7 +30,6 @@ from greenmatch.catalog.screening import (
     covered_codes,
     financing_vetoes,
     label_caution,
-    level3_categories,
     level3_split,
 )
 from greenmatch.facts import COLLATERAL, ProjectFacts
@@ -40,12 +39,6 @@ KEY = "green_credit"
 VARIANTS = ("carbon_reduction_facility", "energy_efficiency", "environmental_rights_pledge", "general")
 ENVIRONMENTAL_RIGHTS = ("carbon_allowance", "ccer", "pollutant_rights", "energy_use_rights", "water_rights",
                         "green_power_certificates")
-VARIANT_NAMES = {
-    "carbon_reduction_facility": ("碳减排支持工具", "carbon-reduction facility"),
-    "energy_efficiency": ("能效信贷", "energy-efficiency credit"),
-    "environmental_rights_pledge": ("环境权益质押贷款", "environmental-rights pledge loan"),
-    "general": ("绿色贷款", "general green loan"),
-}
 
 
 @dataclass(frozen=True)
@@ -104,12 +97,6 @@ class GreenCreditPlugin(InstrumentPlugin):
     settings_class = GreenCreditSettings
 
     # -- variants ---------------------------------------------------------------------------------
-    def variant_keys(self, project: ProjectFacts) -> tuple[str, ...]:
-        """The keys of :meth:`variants`, in its order, without composing the reasons (the graph hook
-        needs only these, for every project of a matching run)."""
-        valid = level3_split(tuple(project.categories))[0]
-        return self._variant_keys(valid, self._reduces_carbon(project, valid), tuple(project.collateral))
-
     def _reduces_carbon(self, project: ProjectFacts, valid: tuple[str, ...]) -> bool:
         """A carbon-facility item with a quantified annual CO2e reduction."""
         return bool(valid) and bool(self._category_variants(valid)[0]) and (
@@ -132,17 +119,17 @@ class GreenCreditPlugin(InstrumentPlugin):
         """The variants the project qualifies for, each with the reason; ``general`` when it has a
         valid catalogue item. Platform vetoes are not considered here (see :meth:`assess`)."""
         s: GreenCreditSettings = self.settings
-        keys = self.variant_keys(project)
-        out: dict[str, Reason] = {}
-        if not keys:
-            return out
         valid = level3_split(tuple(project.categories))[0]
+        out: dict[str, Reason] = {}
+        if not valid:
+            return out
         facility, ee = self._category_variants(valid)
+        co2 = (co2_reduction_t(project, self.rules) or 0.0) if facility else 0.0
+        keys = self._variant_keys(valid, co2 > 0, tuple(project.collateral))
         out["general"] = self.memoized("general_reason", valid, lambda: Reason(
             f"catalogue project: {', '.join(category_label(c) for c in valid)}",
             f"目录内项目：{'、'.join(category_label(c) for c in valid)}"))
         if "carbon_reduction_facility" in keys:
-            co2 = co2_reduction_t(project, self.rules) or 0.0
             out["carbon_reduction_facility"] = Reason(
                 f"carbon-reduction facility: {', '.join(facility)} with an annual CO2e reduction of {co2:,.1f} t; "
                 "the reduction must be verified by a third party before drawdown (the PBoC refinances "
@@ -166,19 +153,16 @@ class GreenCreditPlugin(InstrumentPlugin):
     def _category_variants(self, valid: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """(carbon-facility items, energy-efficiency items) among the valid level-3 items."""
         s: GreenCreditSettings = self.settings
-        return self.memoized("category_variants", valid, lambda: (
-            tuple(self._facility_categories(list(valid))), covered_codes(valid, s.energy_efficiency_categories)))
-
-    def _facility_categories(self, valid: list[str]) -> list[str]:
-        s: GreenCreditSettings = self.settings
         cats = reference.catalogue()
-        return [c for c in covered(valid, s.carbon_facility_categories) if cats[c].ghg in s.carbon_facility_ghg]
+        return self.memoized("category_variants", valid, lambda: (
+            tuple(c for c in covered(valid, s.carbon_facility_categories) if cats[c].ghg in s.carbon_facility_ghg),
+            covered_codes(valid, s.energy_efficiency_categories)))
 
     # -- instrument level ----------------------------------------------------------------------------
     def assess(self, project: ProjectFacts) -> InstrumentFit:
         s: GreenCreditSettings = self.settings
         vetoes = financing_vetoes(project, KEY, self.rules)
-        valid, invalid = level3_categories(project.categories)
+        valid, invalid = level3_split(tuple(project.categories))
         if not valid:
             vetoes.append(Reason("green credit needs at least one level-3 item of the 2025 catalogue; none claimed",
                                  "绿色信贷须至少有一个2025年版目录三级条目，项目未申报"))
@@ -191,7 +175,7 @@ class GreenCreditPlugin(InstrumentPlugin):
         if invalid:
             reasons.append(Reason(f"{', '.join(invalid)} not in the 2025 catalogue: only the valid items count",
                                   f"{'、'.join(invalid)} 不在2025年版目录中：仅有效条目计入"))
-        facility = self._category_variants(tuple(valid))[0]
+        facility = self._category_variants(valid)[0]
         if facility and "carbon_reduction_facility" not in variants:
             reasons.append(Reason("carbon-reduction facility needs a quantified annual CO2e reduction (> 0 t)",
                                   "碳减排支持工具须提供量化的年碳减排量（大于 0 吨）"))

@@ -131,7 +131,7 @@ class GreenFundPlugin(InstrumentPlugin):
                                   f"¥{s.typical_ticket_min_cny:,.0f}–¥{s.typical_ticket_max_cny:,.0f}",
                                   f"融资需求 {need:,.0f} 元超出常见股权投资规模 {s.typical_ticket_min_cny:,.0f}–"
                                   f"{s.typical_ticket_max_cny:,.0f} 元"))
-        if any(v.code == "eia_missing" for v in compliance(project, self.rules).vetoes):
+        if compliance(project, self.rules).has("eia_missing"):
             fit -= s.missing_eia_penalty
             reasons.append(Reason("EIA approval missing: investors' due diligence will require it",
                                   "缺少环评批复：投资尽职调查将要求补齐"))

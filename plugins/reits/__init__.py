@@ -10,7 +10,6 @@ new 两高 capacity.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -96,7 +95,7 @@ class ReitsPlugin(InstrumentPlugin):
             return None
         return project.annual_net_cash_flow_cny / project.asset_value_cny * 100
 
-    def assess(self, project: ProjectFacts, today: dt.date | None = None) -> InstrumentFit:
+    def assess(self, project: ProjectFacts) -> InstrumentFit:
         s: ReitsSettings = self.settings
         vetoes = financing_vetoes(project, KEY, self.rules)
         classes = self.asset_classes(project)
@@ -104,7 +103,7 @@ class ReitsPlugin(InstrumentPlugin):
             vetoes.append(Reason("no category maps to a REITs asset class (clean energy, storage, water, waste, "
                                  "ecological, park infrastructure, heating, data centres)",
                                  "项目类别不属于REITs资产类别（清洁能源、储能、水务、固废、生态环保、园区基础设施、供热、数据中心）"))
-        years = project.operating_years(today)
+        years = project.operating_years()
         if project.stage != "operation":
             vetoes.append(Reason(f"not yet operating: REITs need {s.min_operating_years} years of operation",
                                  f"项目尚未运营：REITs要求运营满 {s.min_operating_years} 年"))

@@ -18,7 +18,7 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from greenmatch.catalog.assessment import estimate_carbon
+from greenmatch.catalog.assessment import co2_reduction_t
 from greenmatch.catalog.rules_settings import SettingsBase
 from greenmatch.catalog.screening import SECTOR_NAMES, compliance, two_high
 from greenmatch.facts import ProjectFacts
@@ -60,21 +60,22 @@ class TransitionFinancePlugin(InstrumentPlugin):
             return InstrumentFit(KEY, False, 0.0, (Reason(
                 "transition finance serves 两高 sectors; this project is not one — green instruments fit better",
                 "转型金融面向“两高”行业；本项目不属于，宜选择绿色金融工具"),))
+        sector_zh, sector_en = SECTOR_NAMES.get(th.sector, (th.sector, th.sector))
         vetoes = []
         if th.sector not in s.eligible_sectors:
             vetoes.append(Reason(f"sector {th.sector} has no transition-finance standard here "
                                  f"(covered: {', '.join(s.eligible_sectors)})",
-                                 f"“{SECTOR_NAMES[th.sector][0]}”行业暂无转型金融标准"))
-        if not th.allowed_retrofit and th.reason is not None:
+                                 f"“{sector_zh}”行业暂无转型金融标准"))
+        if th.blocks_financing and th.reason is not None:
             vetoes.append(th.reason)
-        if any(v.code == "eia_missing" for v in compliance(project, self.rules).vetoes):
+        if compliance(project, self.rules).has("eia_missing"):
             vetoes.append(Reason("no EIA approval for a plant in construction or operation",
                                  "在建或运营装置缺少环评批复"))
         if vetoes:
             return InstrumentFit(KEY, False, 0.0, tuple(vetoes))
-        co2 = estimate_carbon(project, self.rules).co2_reduction_t or 0.0
-        reasons = [Reason(f"retrofit of a {SECTOR_NAMES[th.sector][1]} plant: {', '.join(project.categories)}",
-                          f"{SECTOR_NAMES[th.sector][0]}存量装置改造：{'、'.join(project.categories)}")]
+        co2 = co2_reduction_t(project, self.rules) or 0.0
+        reasons = [Reason(f"retrofit of a {sector_en} plant: {', '.join(project.categories)}",
+                          f"{sector_zh}存量装置改造：{'、'.join(project.categories)}")]
         fit = s.base_fit
         if co2 > 0:
             fit += s.quantified_bonus
@@ -97,5 +98,5 @@ class TransitionFinancePlugin(InstrumentPlugin):
         return ProductRequirements(required, {"co2_reduction_t": (low, None)} if low is not None else {})
 
     def project_metrics(self, project: ProjectFacts) -> Mapping[str, float]:
-        co2 = estimate_carbon(project, self.rules).co2_reduction_t
+        co2 = co2_reduction_t(project, self.rules)
         return {"co2_reduction_t": co2} if co2 is not None else {}
