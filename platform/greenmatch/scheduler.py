@@ -54,24 +54,30 @@ def expire_engagements() -> str:
 
 
 def weekly_digest() -> str:
-    """Tell every verified institution how many new leads its products gained this week."""
-    from sqlalchemy import func, select
+    """Tell every verified institution how many new leads its products gained this week: leads whose
+    project was approved or whose product was published in the last 7 days (a match row's own
+    timestamp says nothing: every re-match writes the rows again)."""
+    from sqlalchemy import func, or_, select
 
     from greenmatch.accounts.models import Organization
+    from greenmatch.catalog.models import Project
     from greenmatch.matching import notifications
     from greenmatch.matching.models import Match
     from greenmatch.matching.service import current_generation
+    from greenmatch.products.models import Product, ProductStatus
 
     since = utcnow() - dt.timedelta(days=7)
     counts = db.session.execute(
-        select(Match.institution_id, func.count()).where(Match.generation == current_generation(),
-                                                         Match.for_product.is_(True), Match.created_at >= since)
+        select(Match.institution_id, func.count())
+        .join(Project, Project.id == Match.project_id).join(Product, Product.id == Match.product_id)
+        .join(Organization, Organization.id == Match.institution_id)
+        .where(Match.generation == current_generation(), Match.for_product.is_(True), Organization.verified.is_(True),
+               Product.status == ProductStatus.published,
+               or_(Project.decided_at >= since, Product.published_at >= since))
         .group_by(Match.institution_id)).all()
     for institution_id, count in counts:
-        org = db.session.get(Organization, institution_id)
-        if org is not None and org.verified:
-            notifications.notify(institution_id, "weekly_digest", f"本周新增 {count} 条项目线索",
-                                 f"{count} new project leads this week", link="/leads")
+        notifications.notify(institution_id, "weekly_digest", f"本周新增 {count} 条项目线索",
+                             f"{count} new project leads this week", link="/leads")
     db.session.commit()
     return f"digests for {len(counts)} institutions"
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from greenmatch import scheduler
 from greenmatch.matching.models import JobClaim
+from support.flows import approved_project, published_product
 
 CLI = str(Path(sys.executable).parent / "greenmatch")
 
@@ -51,3 +52,25 @@ def test_two_scheduler_processes_run_each_occurrence_once(app, app_ctx, tmp_path
 
     claims = db.session.scalar(select(func.count()).select_from(JobClaim).where(JobClaim.job == "expire_engagements"))
     assert claims == len(all_ran)
+
+
+def test_the_weekly_digest_counts_the_leads_that_are_new_this_week(client, auth, f, app_ctx):
+    from greenmatch.catalog.models import Project
+    from greenmatch.db import utcnow
+    from greenmatch.extensions import db
+    from greenmatch.products.models import Product
+
+    owner, bureau = f.enterprise_user(region_code="130700"), f.bureau_user(region_code="130000")
+    bank = f.institution_user(region_code="130000", name="河北银行")
+    product = published_product(client, auth, bank, instrument="green_credit", name="绿色贷", params={})
+    old = approved_project(client, auth, owner, bureau)
+    approved_project(client, auth, owner, bureau, name="承德风电场", region_code="130800", categories=["4.2.1"],
+                     industry_code="4415")
+    assert client.get("/api/v1/leads", headers=auth(bank)).get_json()["total"] == 2
+    weeks_ago = utcnow() - dt.timedelta(days=10)
+    db.session.get(Project, old).decided_at = weeks_ago  # approved, and the product published, before this week
+    db.session.get(Product, product).published_at = weeks_ago
+    db.session.commit()
+    scheduler.weekly_digest()
+    inbox = client.get("/api/v1/notifications", headers=auth(bank)).get_json()["items"]
+    assert [n["title_en"] for n in inbox if n["kind"] == "weekly_digest"] == ["1 new project leads this week"]
