@@ -8,6 +8,7 @@ generations make a full run's switch atomic.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -33,6 +34,8 @@ from .settings import MatchSettings
 
 log = logging.getLogger(__name__)
 WRITE_BATCH = 5000
+#: a full run still 'running' after this long was left by a process that died
+RUN_ABANDONED_AFTER = dt.timedelta(hours=6)
 
 
 # -- the engine and its cached indexes ---------------------------------------------------------------
@@ -45,11 +48,17 @@ class _Indexes:
         self.projects: tuple[Any, ProjectIndex] | None = None
 
 
+def settings() -> MatchSettings:
+    """The deployment's matching settings (config ``MATCHING``)."""
+    return MatchSettings.from_config(current_app.config.get("MATCHING", {}))
+
+
 def engine() -> MatchEngine:
+    """The process's engine for requests, with its caches: it never forks worker processes (unsafe in
+    a multi-threaded web worker), whatever ``workers`` says; full runs with ``parallel`` use their own."""
     ext = current_app.extensions
     if "greenmatch.matching" not in ext:
-        settings = MatchSettings.from_config(current_app.config.get("MATCHING", {}))
-        ext["greenmatch.matching"] = (MatchEngine(current_plugins(), settings), _Indexes())
+        ext["greenmatch.matching"] = (MatchEngine(current_plugins(), settings().replace(workers=1)), _Indexes())
     return ext["greenmatch.matching"][0]
 
 
@@ -154,8 +163,9 @@ def full_rematch(triggered_by: str = "admin", progress: Callable[[int, int], Any
     ``parallel``: score in forked worker processes (the CLI and the scheduler; never inside a
     multi-threaded web worker, where forking is unsafe)."""
     started = time.perf_counter()
-    run = MatchRun(kind="full", status="running", triggered_by=triggered_by)
     state = _state(lock=True)
+    _refuse_concurrent_run()
+    run = MatchRun(kind="full", status="running", triggered_by=triggered_by)
     generation = state.next_generation
     state.next_generation = generation + 1
     run.generation = generation
@@ -169,7 +179,7 @@ def full_rematch(triggered_by: str = "admin", progress: Callable[[int, int], Any
         products = published_products()
         institution_of = {p.id: p.institution_id for p in products}
         outs = outcomes()
-        matcher = engine() if parallel else MatchEngine(engine().plugins, engine().settings.replace(workers=1))
+        matcher = MatchEngine(current_plugins(), settings()) if parallel else engine()
         stream = matcher.start([p.facts() for p in projects], [p.facts() for p in products], outs,
                                 financed_projects=_financed_facts(outs), progress=progress)
         written = 0
@@ -210,6 +220,22 @@ def full_rematch(triggered_by: str = "admin", progress: Callable[[int, int], Any
     for product in db.session.scalars(select(Product).where(Product.updated_at > since)):
         rematch_product(product)
     return run
+
+
+def _refuse_concurrent_run() -> None:
+    """With the state row locked: another full run still running would have its rows deleted and
+    then switch to them half-written, so it is refused (409). A run left ``running`` by a process that
+    died is abandoned after ``RUN_ABANDONED_AFTER`` and marked failed."""
+    from greenmatch.errors import Conflict
+
+    recent = utcnow() - RUN_ABANDONED_AFTER
+    running = db.session.scalar(select(MatchRun.id).where(
+        MatchRun.kind == "full", MatchRun.status == "running", MatchRun.started_at > recent))
+    if running is not None:
+        db.session.rollback()
+        raise Conflict(f"Full re-match run #{running} is still running; try again when it has finished")
+    db.session.execute(update(MatchRun).where(MatchRun.kind == "full", MatchRun.status == "running").values(
+        status="failed", error="abandoned: its process stopped before the run finished", finished_at=utcnow()))
 
 
 def _vacuum_matches() -> None:

@@ -54,7 +54,10 @@ def match_run() -> None:
             bar.length = max(total, 1)
             bar.update(done - bar.pos)
 
-        run = full_rematch(triggered_by="cli", progress=progress, parallel=True)
+        try:
+            run = full_rematch(triggered_by="cli", progress=progress, parallel=True)
+        except ApiError as exc:  # another run is still running
+            raise click.ClickException(exc.message) from exc
     click.echo(f"run {run.id} {run.status}: {run.pairs_considered} pairs considered, "
                f"{run.matches_written} matches written in {run.duration_ms} ms")
 

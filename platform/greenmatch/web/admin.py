@@ -8,8 +8,10 @@ from flask_babel import gettext as _
 from .. import permissions
 from ..accounts import service as accounts
 from ..accounts.models import Organization, Role, User
+from ..errors import Conflict
 from ..matching import service as matching
 from .formatting import humanize
+from .messages import translate_service
 from .views import bp, count, pages
 
 
@@ -52,7 +54,11 @@ def admin_users():
 def admin_matching():
     actor = permissions.require_role(Role.admin)
     if request.method == "POST":
-        run = matching.full_rematch(triggered_by=f"user:{actor.id}")
+        try:
+            run = matching.full_rematch(triggered_by=f"user:{actor.id}")
+        except Conflict as exc:  # another run is still running
+            flash(translate_service(exc.message), "warning")
+            return redirect(url_for("web.admin_matching"))
         flash(_("Matching run finished: %(pairs)s pairs considered, %(written)s matches written in %(ms)s ms.",
                 pairs=f"{run.pairs_considered:,}", written=f"{run.matches_written:,}", ms=f"{run.duration_ms:,}"),
               "success")

@@ -102,6 +102,8 @@ SERVICE_PATTERNS: list[tuple[re.Pattern[str], Any]] = [(re.compile(p), m) for p,
     (r"^Statistics are for industry bureaus and admins$", _l("Statistics are for industry bureaus and admins.")),
     (r"^This needs the role .*$", _l("Your account's role does not allow this.")),
     (r"^You may not .*$", _l("You are not allowed to do this.")),
+    (r"^Full re-match run #(?P<n>\d+) is still running.*$",
+     _l("Matching run #%(n)s is still running; try again when it has finished.")),
     (r"^(?P<n>\d+) projects match; narrow the filters to at most (?P<m>\d+) per export$",
      _l("%(n)s projects match; narrow the filters to at most %(m)s per export.")),
 ]]
