@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, false, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from greenmatch import permissions, signals
@@ -27,10 +28,10 @@ from greenmatch.extensions import db
 from greenmatch.permissions import Policy, policy
 
 from . import notifications
-from .models import Engagement, EngagementEvent, EngagementStatus
+from .models import OPEN_STATUSES, Engagement, EngagementEvent, EngagementStatus
 
 S = EngagementStatus
-OPEN = frozenset({S.requested, S.accepted, S.in_progress})
+OPEN = frozenset(OPEN_STATUSES)
 # Statuses after the enterprise said yes: the institution may see the contact.
 ACCEPTED_OR_LATER = frozenset({S.accepted, S.in_progress, S.financed, S.closed})
 # (action, who) -> (from statuses, to status)
@@ -145,6 +146,17 @@ def financed_split(scope: stats.StatsScope) -> dict[str, dict[str, float]]:
 
 
 
+def open_engagement(project_id: int, product_id: int) -> int | None:
+    """The id of the open engagement about this project and product, if any."""
+    return db.session.scalar(select(Engagement.id).where(
+        Engagement.project_id == project_id, Engagement.product_id == product_id, Engagement.status.in_(list(OPEN))))
+
+
+def _already_open(engagement_id: int | None) -> Conflict:
+    return Conflict(f"An engagement for this project and product is already open (#{engagement_id})",
+                    fields={"match_id": ["already engaged"]})
+
+
 def request_engagement(actor: User, match_id: int, message: str) -> Engagement:
     from .service import get_match
 
@@ -152,18 +164,19 @@ def request_engagement(actor: User, match_id: int, message: str) -> Engagement:
     match = get_match(actor, match_id)
     if match.project.status != ProjectStatus.approved:
         raise Conflict("The project is no longer in the approved catalogue")
-    open_one = db.session.scalar(select(Engagement.id).where(
-        Engagement.project_id == match.project_id, Engagement.product_id == match.product_id,
-        Engagement.status.in_(list(OPEN))))
+    open_one = open_engagement(match.project_id, match.product_id)
     if open_one is not None:
-        raise Conflict(f"An engagement for this project and product is already open (#{open_one})",
-                       fields={"match_id": ["already engaged"]})
+        raise _already_open(open_one)
     engagement = Engagement(project_id=match.project_id, product_id=match.product_id,
                             institution_id=actor.organization_id, enterprise_id=match.project.enterprise_id,
                             requested_by_id=actor.id, match_score=match.score, message=message,
                             status=S.requested)
     db.session.add(engagement)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as exc:  # a concurrent request opened one first (uq_engagements_open_pair)
+        db.session.rollback()
+        raise _already_open(open_engagement(match.project_id, match.product_id)) from exc
     _event(engagement, actor, None, S.requested, message)
     notifications.notify(engagement.enterprise_id, "engagement_requested",
                          f"{actor.organization.name} 希望就“{match.project.name}”洽谈（{match.product.name}）",

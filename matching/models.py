@@ -105,6 +105,11 @@ class EngagementStatus(enum.StrEnum):
     expired = "expired"
 
 
+#: an engagement in these statuses is open: one per lead at most
+OPEN_STATUSES = (EngagementStatus.requested, EngagementStatus.accepted, EngagementStatus.in_progress)
+OPEN_CONDITION = f"status IN ({', '.join(repr(str(s.value)) for s in OPEN_STATUSES)})"
+
+
 class Engagement(TimestampMixin, Base):
     """An institution's approach to a project through one of its products, to "funds reached"."""
 
@@ -113,6 +118,9 @@ class Engagement(TimestampMixin, Base):
         CheckConstraint("status IN ('requested', 'accepted', 'declined', 'in_progress', 'financed', 'closed', "
                         "'expired')", name="status"),
         Index("ix_engagements_project_product", "project_id", "product_id"),
+        # at most one open engagement per lead, also when two requests race past the service's check
+        Index("uq_engagements_open_pair", "project_id", "product_id", unique=True,
+              postgresql_where=text(OPEN_CONDITION), sqlite_where=text(OPEN_CONDITION)),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -146,3 +146,16 @@ def test_overview_splits_funds_reached(client, auth, deal):
     split = client.get("/api/v1/stats/overview", headers=auth(deal["bureau"])).get_json()["financed_split"]
     assert split == {"by_category": {"4": 5e7}, "by_region": {"130700": 5e7}, "by_instrument": {"green_credit": 5e7},
                      "by_month": {"2026-10": 5e7}}
+
+
+def test_a_request_racing_another_gets_409_not_a_second_open_engagement(client, auth, deal, monkeypatch):
+    from greenmatch.matching import engagements
+
+    first = client.post(E, json={"match_id": deal["match_id"]}, headers=auth(deal["bank"]))
+    assert first.status_code == 201
+    # the second request does not see the first one (they ran at the same time): the database refuses it
+    monkeypatch.setattr(engagements, "open_engagement", lambda *ids: None)
+    second = client.post(E, json={"match_id": deal["match_id"]}, headers=auth(deal["bank"]))
+    assert second.status_code == 409 and "match_id" in second.get_json()["error"]["fields"]
+    listed = client.get(E, headers=auth(deal["bank"])).get_json()["items"]
+    assert [e["id"] for e in listed] == [first.get_json()["id"]]
