@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from flask import has_request_context, request
 from sqlalchemy import Select, false, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -78,9 +79,16 @@ class EngagementPolicy(Policy):
 def _accepted_engagement_grants_contact(actor: User, project: Project) -> bool:
     if actor.role != Role.institution:
         return False
-    return db.session.scalar(select(Engagement.id).where(
-        Engagement.project_id == project.id, Engagement.institution_id == actor.organization_id,
-        Engagement.status.in_(list(ACCEPTED_OR_LATER))).limit(1)) is not None
+    granted = select(Engagement.project_id).where(Engagement.institution_id == actor.organization_id,
+                                                  Engagement.status.in_(list(ACCEPTED_OR_LATER)))
+    if not has_request_context():
+        return db.session.scalar(granted.where(Engagement.project_id == project.id).limit(1)) is not None
+    # a page lists many projects: the institution's granted projects are read once per request (kept in
+    # the request itself: flask.g may outlive it when an application context was pushed around requests)
+    cache = request.environ.setdefault("greenmatch.contact_granted_projects", {})
+    if actor.organization_id not in cache:
+        cache[actor.organization_id] = frozenset(db.session.scalars(granted))
+    return project.id in cache[actor.organization_id]
 
 
 contact_grants.append(_accepted_engagement_grants_contact)

@@ -159,3 +159,28 @@ def test_a_request_racing_another_gets_409_not_a_second_open_engagement(client, 
     assert second.status_code == 409 and "match_id" in second.get_json()["error"]["fields"]
     listed = client.get(E, headers=auth(deal["bank"])).get_json()["items"]
     assert [e["id"] for e in listed] == [first.get_json()["id"]]
+
+
+def test_listing_projects_reads_the_contact_grants_once_per_request(client, auth, deal, app_ctx):
+    from sqlalchemy import event
+
+    from greenmatch.extensions import db
+
+    for i in range(3):
+        approved_project(client, auth, deal["owner"], deal["bureau"], name=f"光伏电站第{i}期项目")
+    statements = []
+
+    def record(*args):
+        statements.append(args[2])
+
+    def grant_queries(per_page):
+        statements.clear()
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            response = client.get(f"/api/v1/projects?per_page={per_page}", headers=auth(deal["bank"]))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+        assert response.status_code == 200 and len(response.get_json()["items"]) == per_page
+        return [s for s in statements if "FROM engagements" in s]
+
+    assert len(grant_queries(1)) == len(grant_queries(4)) == 1
