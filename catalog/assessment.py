@@ -7,7 +7,7 @@ field of :class:`~greenmatch.catalog.rules_settings.RuleSettings`; the score for
 
 Typical use in a view::
 
-    rules = RuleSettings.from_config(current_app.config)
+    rules = catalog.service.rule_settings()  # the app's instance, built once at app creation
     result = assess(project.facts(), current_plugins(), settings=rules,
                     category_sources={c: "confirmed" for c in project.confirmed_categories})
     return result.as_dict(locale)

@@ -337,7 +337,6 @@ class Sheet:
     """Rows of an uploaded file: ``(spreadsheet row number, cells)``; the header is found later."""
 
     rows: list[tuple[int, list[Any]]]
-    kind: str  # xlsx | csv
 
 
 def read_upload(filename: str | None, content: bytes, max_rows: int) -> Sheet:
@@ -350,9 +349,9 @@ def read_upload(filename: str | None, content: bytes, max_rows: int) -> Sheet:
     if content.startswith(b"\xd0\xcf\x11\xe0"):
         raise FileProblem("old Excel 97-2003 (.xls) files are not supported; save it as .xlsx or CSV UTF-8")
     if ext in ("xlsx", "xlsm") or (not ext and content.startswith(b"PK\x03\x04")):
-        return Sheet(_xlsx_rows(content, max_rows), "xlsx")
+        return Sheet(_xlsx_rows(content, max_rows))
     if ext in ("csv", "txt") or not ext:
-        return Sheet(_csv_rows(content, max_rows), "csv")
+        return Sheet(_csv_rows(content, max_rows))
     raise FileProblem(f"unsupported file type .{ext}: upload an .xlsx workbook or a .csv file")
 
 
@@ -510,6 +509,8 @@ def convert_cell(column: ImportColumn, value: Any, scale: int = 1) -> Any:
             return value
         if isinstance(value, int | float):
             return {1: True, 0: False}.get(value, value)
+        if not isinstance(value, str):  # a date or Decimal cell: the schema refuses it, naming the field
+            return value
         word = value.strip().casefold()
         return True if word in _TRUE else False if word in _FALSE else value
     # int, number, money
@@ -633,19 +634,24 @@ class _RowImporter:
         return db.session.get(User, self.actor_id) or self.actor
 
     def run(self, number: int, cells: list[Any]) -> RowResult:
-        data, enterprise = row_payload(self.header, cells)
+        try:
+            data, enterprise = row_payload(self.header, cells)
+        except Exception:  # a cell no conversion foresaw refuses its own row, never the whole import
+            log.exception("import row %s of %s: a cell could not be converted", number, self.filename)
+            return RowResult(number, "refused",
+                             errors={"_schema": ["a cell could not be read; the error has been logged"]})
         try:
             loaded = self.schema.load(data)
         except ValidationError as exc:
             errors = field_errors(exc.messages)
-            errors.update(self._enterprise_problems(enterprise, data))
+            errors.update(self._enterprise_problems(enterprise, data)[0])
             return RowResult(number, "refused", errors=errors)
-        problems = self._enterprise_problems(enterprise, loaded)
+        problems, org = self._enterprise_problems(enterprise, loaded)
         problems.update(self._region_problems(loaded))
         if problems:
             return RowResult(number, "refused", errors=problems)
         try:
-            project = self._create(number, loaded, enterprise)
+            project = self._create(number, loaded, enterprise, org)
         except ApiError as exc:
             db.session.rollback()
             return RowResult(number, "refused", errors=exc.fields or {"_schema": [exc.message]})
@@ -660,22 +666,25 @@ class _RowImporter:
         return RowResult(number, "accepted", project.id, project.status)
 
     # -- checks beyond the form -------------------------------------------------------------------
-    def _enterprise_problems(self, enterprise: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, list[str]]:
+    def _enterprise_problems(self, enterprise: Mapping[str, Any],
+                             data: Mapping[str, Any]) -> tuple[dict[str, list[str]], Organization | None]:
+        """(the problems of the row's enterprise fields, the enterprise already on the platform if a bureau's row
+        names one): the row is written with that organisation, not looked up again."""
         uscc = str(enterprise.get("enterprise_uscc") or "").strip().upper()
         if self.role == Role.enterprise:
             if uscc and uscc != (self.own_uscc or ""):
-                return {"enterprise_uscc": ["an enterprise imports projects of its own organisation only"]}
-            return {}
+                return {"enterprise_uscc": ["an enterprise imports projects of its own organisation only"]}, None
+            return {}, None
         if not uscc:
-            return {"enterprise_uscc": ["required: the unified social credit code of the project's enterprise"]}
+            return {"enterprise_uscc": ["required: the unified social credit code of the project's enterprise"]}, None
         problem = uscc_problem(uscc)
         if problem:
-            return {"enterprise_uscc": [f"invalid unified social credit code: {problem}"]}
+            return {"enterprise_uscc": [f"invalid unified social credit code: {problem}"]}, None
         org = self._organization(uscc)
         if org is not None:
             if org.kind != OrgKind.enterprise:
-                return {"enterprise_uscc": ["this USCC belongs to an organisation that is not an enterprise"]}
-            return {}
+                return {"enterprise_uscc": ["this USCC belongs to an organisation that is not an enterprise"]}, None
+            return {}, org
         errors: dict[str, list[str]] = {}
         name = str(enterprise.get("enterprise_name") or "").strip()
         if not 2 <= len(name) <= 200:
@@ -683,7 +692,7 @@ class _RowImporter:
         region = enterprise.get("enterprise_region_code")
         if region is not None and not reference.is_region(str(region)):
             errors["enterprise_region_code"] = ["unknown GB/T 2260 region code"]
-        return errors
+        return errors, None
 
     def _region_problems(self, data: Mapping[str, Any]) -> dict[str, list[str]]:
         if self.jurisdiction is None or region_covers(self.jurisdiction, data["region_code"]):
@@ -696,21 +705,23 @@ class _RowImporter:
         return db.session.scalar(select(Organization).where(Organization.uscc == uscc))
 
     # -- writing ----------------------------------------------------------------------------------
-    def _create(self, number: int, data: dict[str, Any], enterprise: Mapping[str, Any]) -> Project:
+    def _create(self, number: int, data: dict[str, Any], enterprise: Mapping[str, Any],
+                org: Organization | None) -> Project:
+        """Write one row; ``org`` is the bureau's row's enterprise found by the checks (``None``: a new one)."""
         actor = self._actor()
         if self.role == Role.enterprise:
             return service.create_project(actor, data)
-        uscc = str(enterprise["enterprise_uscc"]).strip().upper()
-        org = self._organization(uscc)
         if org is None:
+            uscc = str(enterprise["enterprise_uscc"]).strip().upper()
             org = Organization(kind=OrgKind.enterprise.value, name=str(enterprise["enterprise_name"]).strip(),
                                uscc=uscc, region_code=str(enterprise.get("enterprise_region_code")
                                                           or data["region_code"]),
                                verified=True, verified_at=utcnow())
             db.session.add(org)
             db.session.flush()
-        # the new enterprise (if any) and the draft commit together
-        project = service.create_project(actor, data, enterprise_id=org.id)
+        # the new enterprise (if any), the draft and its submission commit together (in _submit): a row that
+        # fails on the way leaves nothing behind (run rolls the session back)
+        project = service.create_project(actor, data, enterprise_id=org.id, commit=False)
         return self._submit(actor, project, number)
 
     def _submit(self, actor: User, project: Project, number: int) -> Project:

@@ -20,6 +20,7 @@ from functools import cached_property
 from typing import Any, Self
 
 CONFIG_KEY = "RULES"  # Flask config key; GREENMATCH_RULES in the environment
+EXTENSION_KEY = "greenmatch.rules"  # app.extensions: the app's RuleSettings, built once at app creation
 PLUGIN_CONFIG_KEY = "PLUGIN_SETTINGS"  # Flask config key: {plugin key: {setting: value}}
 
 
@@ -228,14 +229,17 @@ def rules_or_default(settings: RuleSettings | None) -> RuleSettings:
     return DEFAULT_RULES if settings is None else settings
 
 
-def configure_plugins(plugins: Mapping[str, Any], config: Mapping[str, Any] | None) -> None:
-    """Apply ``PLUGIN_SETTINGS[<key>]`` and the platform ``RULES`` to every loaded plugin.
+def configure_plugins(plugins: Mapping[str, Any], config: Mapping[str, Any] | None,
+                      rules: RuleSettings | None = None) -> None:
+    """Apply ``PLUGIN_SETTINGS[<key>]`` and the platform ``RULES`` (``rules``: the app's instance; None:
+    built from ``config``) to every loaded plugin.
 
     Call once at app creation, after ``load_plugins``. A bad override raises ``ValueError``: a
     misconfigured deployment must not start with silently different thresholds.
     """
     config = config or {}
-    rules = RuleSettings.from_config(config)
+    if rules is None:
+        rules = RuleSettings.from_config(config)
     per_plugin = config.get(PLUGIN_CONFIG_KEY) or config.get("GREENMATCH_" + PLUGIN_CONFIG_KEY) or {}
     for key, plugin in plugins.items():
         plugin.configure(per_plugin.get(key) or {}, rules=rules)

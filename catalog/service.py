@@ -24,6 +24,7 @@ from greenmatch.instruments import current_plugins
 from . import classifier
 from .assessment import Assessment, assess
 from .models import CategorySource, Project, ProjectCategory, ProjectStatus, ProjectTransition
+from .rules_settings import EXTENSION_KEY as RULES_EXTENSION
 from .rules_settings import RuleSettings
 
 EDITABLE = frozenset({ProjectStatus.draft, ProjectStatus.returned})
@@ -35,7 +36,6 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "reject": (frozenset({ProjectStatus.submitted}), ProjectStatus.rejected),
 }
 SUGGESTIONS_KEPT = 3
-CATEGORY_FIELDS = ("categories",)
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -126,7 +126,8 @@ def present(project: Project, actor: User | None) -> ProjectView:
 
 # -- assessment ----------------------------------------------------------------------------------
 def rule_settings() -> RuleSettings:
-    return RuleSettings.from_config(current_app.config)
+    """The app's rules, built once at app creation (a new instance per call would never reuse its memo)."""
+    return current_app.extensions[RULES_EXTENSION]
 
 
 def assessment_of(project: Project, *, with_instruments: bool = True) -> Assessment:
@@ -202,8 +203,11 @@ PROJECT_FIELDS = (
 )
 
 
-def create_project(actor: User, data: Mapping[str, Any], *, enterprise_id: int | None = None) -> Project:
-    """A new draft of the caller's enterprise (or, for imports by a bureau, of ``enterprise_id``)."""
+def create_project(actor: User, data: Mapping[str, Any], *, enterprise_id: int | None = None,
+                   commit: bool = True) -> Project:
+    """A new draft of the caller's enterprise (or, for imports by a bureau, of ``enterprise_id``).
+    ``commit=False`` only flushes: the caller commits it with its next step (a bureau's import submits the
+    draft in the same transaction) or rolls it back."""
     if enterprise_id is None:
         permissions.require_role(Role.enterprise)
         enterprise_id = actor.organization_id
@@ -214,7 +218,8 @@ def create_project(actor: User, data: Mapping[str, Any], *, enterprise_id: int |
     db.session.add(project)
     db.session.flush()
     _record(project, actor, None, ProjectStatus.draft, None)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return project
 
 

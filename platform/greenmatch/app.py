@@ -54,11 +54,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _load_instruments(app: Flask) -> None:
-    from .catalog.rules_settings import configure_plugins
+    from .catalog.rules_settings import EXTENSION_KEY, RuleSettings, configure_plugins
 
     result = load_plugins(app.config["INSTRUMENTS"])
     # Deployment overrides of thresholds (RULES, PLUGIN_SETTINGS); a bad override stops start-up.
-    configure_plugins(result.plugins, app.config)
+    # One RuleSettings per app: catalog.service.rule_settings() returns it, so its screening memo is reused.
+    rules = RuleSettings.from_config(app.config)
+    configure_plugins(result.plugins, app.config, rules)
+    app.extensions[EXTENSION_KEY] = rules
     for key, error in result.errors.items():
         app.logger.error("instrument plugin %s not loaded: %s", key, error)
     app.extensions["greenmatch.instruments"] = result

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
 from greenmatch.accounts.models import Organization
-from greenmatch.catalog import io_views
-from greenmatch.catalog.excel import XLSX_MIMETYPE, match_header
+from greenmatch.catalog import io_views, service
+from greenmatch.catalog.excel import XLSX_MIMETYPE, convert_cell, match_header
 from greenmatch.catalog.models import Project, ProjectTransition
 from greenmatch.codes import make_uscc
+from greenmatch.errors import Conflict
 from greenmatch.extensions import db
 from support.payloads import project
 
@@ -277,6 +280,50 @@ def test_city_bureau_cannot_import_elsewhere_in_the_province(io_client, auth, f)
     body = upload(io_client, auth(bureau), csv_file(rows, COLUMNS + BUREAU_COLUMNS), "b.csv").get_json()
     assert body["refused"] == 1 and "region_code" in body["rows"][0]["errors"]
     assert db.session.scalar(select(func.count()).select_from(Project)) == 0
+
+
+def test_a_date_in_a_yes_no_column_refuses_only_its_row(io_client, auth, f):
+    owner = f.enterprise_user(region_code="130700")
+    rows = [good_row(1), good_row(2, eia_approved=dt.datetime(2024, 5, 1)), good_row(3)]
+    response = upload(io_client, auth(owner), xlsx_file(rows), "dates.xlsx")
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert [r["status"] for r in body["rows"]] == ["accepted", "refused", "accepted"]
+    assert "compliance.eia_approved" in body["rows"][1]["errors"], body["rows"][1]
+    assert db.session.scalar(select(func.count()).select_from(Project)) == 2
+    # cells no bool reading fits reach the schema unchanged (it refuses them in its own words)
+    column = match_header("环评批复")[0]
+    assert convert_cell(column, Decimal("2.5")) == Decimal("2.5")
+    assert convert_cell(column, dt.date(2024, 5, 1)) == dt.date(2024, 5, 1)
+    assert convert_cell(column, "是") is True and convert_cell(column, 0) is False
+
+
+@pytest.mark.parametrize("failure", [Conflict("the submission failed"), RuntimeError("database went away")])
+def test_a_bureau_row_failing_at_submission_leaves_nothing_behind(io_client, auth, f, monkeypatch, failure):
+    bureau = f.bureau_user(region_code="130000")
+    failing_uscc, good_uscc = make_uscc("91130700MA0TX0001"), make_uscc("91130700MA0TX0002")
+    rows = [good_row(1, enterprise_uscc=failing_uscc, enterprise_name="提交失败的新企业有限公司"),
+            good_row(2, enterprise_uscc=good_uscc, enterprise_name="正常导入的新企业有限公司")]
+    real_transition = service._transition
+
+    def transition(project, actor, action, note):
+        # the draft (and its new enterprise) are written; the submission of the first row then fails
+        if action == "submit" and project.name == rows[0]["name"]:
+            raise failure
+        return real_transition(project, actor, action, note)
+
+    monkeypatch.setattr(service, "_transition", transition)
+    response = upload(io_client, auth(bureau), xlsx_file(rows, COLUMNS + BUREAU_COLUMNS), "atomic.xlsx")
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert [r["status"] for r in body["rows"]] == ["refused", "accepted"]
+    assert "project_id" not in body["rows"][0] and body["rows"][0]["errors"]
+    assert db.session.scalars(select(Project.name)).all() == [rows[1]["name"]]
+    assert db.session.scalar(select(func.count()).select_from(Organization)
+                             .where(Organization.uscc == failing_uscc)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Organization)
+                             .where(Organization.uscc == good_uscc)) == 1
+    assert db.session.scalar(select(func.count()).select_from(ProjectTransition)) == 2  # the good row's two
 
 
 def test_import_is_for_enterprises_and_bureaus(io_client, auth, f):

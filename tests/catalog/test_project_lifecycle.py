@@ -2,6 +2,8 @@
 
 import pytest
 
+from greenmatch.catalog import service
+from greenmatch.instruments import current_plugins
 from support.payloads import project
 
 API = "/api/v1/projects"
@@ -197,3 +199,19 @@ def test_list_filters(client, auth, people):
     assert names("q=污水") == ["污水处理厂提标项目"]
     assert client.get(f"{API}?category=9.9.9").status_code == 422
     assert client.get(f"{API}?status=bogus").status_code == 422
+
+
+def test_rule_settings_are_built_once_per_app(client, auth, people, make_app):
+    """One RuleSettings per app (its screening memo is reused across requests); each app keeps its own RULES."""
+    rules = service.rule_settings()
+    assert service.rule_settings() is rules
+    assert current_plugins()["reits"].rules is rules  # the plugins got the same instance at start-up
+    pid = create(client, auth, people["owner"])["id"]
+    assert client.get(f"{API}/{pid}/assessment", headers=auth(people["owner"])).status_code == 200
+    assert rules.memo and service.rule_settings() is rules  # the screening filled the app's memo
+    custom = make_app(RULES={"label_yellow_min": 30})
+    with custom.app_context():
+        assert service.rule_settings() is not rules
+        assert service.rule_settings().label_yellow_min == 30.0
+        assert service.rule_settings() is service.rule_settings()
+    assert service.rule_settings() is rules
