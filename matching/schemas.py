@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
 from greenmatch.accounts.schemas import OrganizationSchema
-from greenmatch.api import HistoryEntrySchema, PageArgsSchema
-from greenmatch.catalog.schemas import ProjectSchema
+from greenmatch.api import HistoryEntrySchema, PageArgsSchema, id_field
+from greenmatch.catalog import reference
+from greenmatch.catalog.schemas import ProjectSchema, check_region
 from greenmatch.products.schemas import InstitutionRefSchema
+
+from .engagements import INSTITUTION_ACTIONS
+from .models import EngagementStatus
 
 
 class RunSchema(Schema):
@@ -54,18 +58,23 @@ class LeadItemSchema(MatchItemSchema):
 
 
 class LeadQuerySchema(PageArgsSchema):
-    product_id = fields.Integer()
+    product_id = id_field()
     instrument = fields.String(validate=validate.Length(max=40))
     min_score = fields.Float(validate=validate.Range(min=0, max=1))
-    region = fields.String(validate=validate.Length(equal=6))
-    category = fields.String(validate=validate.Length(max=12))
+    region = fields.String(validate=check_region)
+    category = fields.String()
+
+    @validates("category")
+    def _category(self, value: str, **kwargs: Any) -> None:
+        if not reference.is_category(value):  # any level, as in the catalogue's filter
+            raise ValidationError("unknown catalogue code")
 
 
 class EngagementInSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    match_id = fields.Integer(required=True)
+    match_id = id_field(required=True)
     message = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
@@ -80,7 +89,8 @@ class EngagementPatchSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    status = fields.String(required=True, validate=validate.OneOf(["in_progress", "financed", "closed"]))
+    status = fields.String(required=True,
+                           validate=validate.OneOf([s.value for s in EngagementStatus if s in INSTITUTION_ACTIONS]))
     financed_amount_cny = fields.Float(load_default=None, allow_none=True, allow_nan=False,
                                        validate=validate.Range(min=0, min_inclusive=False, max=1e12))
     financed_on = fields.Date(load_default=None, allow_none=True)
@@ -119,9 +129,8 @@ class EngagementSchema(Schema):
 
 
 class EngagementQuerySchema(PageArgsSchema):
-    status = fields.String(validate=validate.OneOf(["requested", "accepted", "declined", "in_progress", "financed",
-                                                    "closed", "expired"]))
-    project_id = fields.Integer()
+    status = fields.String(validate=validate.OneOf([s.value for s in EngagementStatus]))
+    project_id = id_field()
 
 
 class EventSchema(HistoryEntrySchema):

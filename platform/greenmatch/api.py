@@ -8,11 +8,38 @@ from typing import Any
 import flask_smorest
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, func, select
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from .errors import http_exception_response
 
 API_PREFIX = "/api/v1"
 MAX_PER_PAGE = 100
+# Ids are INTEGER columns, 32-bit on PostgreSQL: a larger number names no row, and one past 64 bits
+# cannot even be bound (SQLite raises OverflowError). No listing has more rows than ids, so no page past
+# MAX_PAGE holds anything, even at one item a page.
+MAX_ID = 2**31 - 1
+MAX_PAGE = MAX_ID
+
+
+class IdConverter(IntegerConverter):
+    """The ``int`` of URL rules, bounded to the ids there can be (1 to MAX_ID): a path with another number
+    is a 404 (werkzeug's own rejection would answer 405 when another method has a rule for the path)."""
+
+    def __init__(self, map, fixed_digits: int = 0, min: int | None = 1, max: int | None = MAX_ID,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
+
+    def to_python(self, value: str) -> int:
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            raise NotFound() from None
+
+
+def id_field(**kwargs: Any) -> fields.Integer:
+    """An id in a request (query or body): a number the id columns can hold, else 422 naming the field."""
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class ErrorDetailSchema(Schema):
@@ -75,7 +102,7 @@ _ERROR_TEXT = {
 
 
 class PageArgsSchema(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 

@@ -10,7 +10,7 @@ from flask import Flask, request, session
 from flask_login import current_user
 
 from . import config as config_module
-from .api import Api
+from .api import Api, IdConverter
 from .errors import register_error_handlers
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .instruments import load_plugins
@@ -87,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
     from .matching.views import blp as matching_blp
     from .products.views import blp as products_blp
 
+    app.url_map.converters["int"] = IdConverter  # every <int:...> of a rule is an id
     api = Api(app)
     app.extensions["greenmatch.api"] = api
     for blp in (accounts_blp, catalog_blp, catalog_io_blp, products_blp, matching_blp):

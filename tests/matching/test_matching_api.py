@@ -108,6 +108,24 @@ def test_leads_need_a_verified_institution_and_filters_work(client, auth, world,
     assert client.get(f"{P}/{pid}/matches", headers=auth(world["national_bank"])).status_code == 403
 
 
+def test_leads_refuse_unknown_region_and_category_codes_like_the_catalogue(client, auth, world):
+    bank = world["hebei_bank"]
+    published_product(client, auth, bank, instrument="green_credit", name="冀绿贷", params={})
+    pid = approved_project(client, auth, world["owner"], world["bureau"])
+    for query, field in [("region=abcdef", "region"), ("region=999999", "region"), ("region=13", "region"),
+                         ("category=zz", "category"), ("category=9.9", "category"),
+                         ("region=abcdef&category=zz", "region")]:
+        for path in ("/api/v1/leads", P):
+            response = client.get(f"{path}?{query}", headers=auth(bank))
+            assert response.status_code == 422, (path, query, response.get_json())
+            assert response.get_json()["error"]["code"] == "validation_failed"
+            assert field in response.get_json()["error"]["fields"], (path, query, response.get_json())
+    for query in ("region=130000", "region=130700", "category=4", "category=4.2.2", "region=130000&category=4.2"):
+        response = client.get(f"/api/v1/leads?{query}", headers=auth(bank))
+        assert response.status_code == 200, (query, response.get_json())
+        assert [lead["project"]["id"] for lead in response.get_json()["items"]] == [pid], query
+
+
 def test_full_run_killed_midway_keeps_the_previous_results(make_app, f):
     from greenmatch.matching import service
     from greenmatch.matching.models import MatchRun

@@ -15,7 +15,7 @@ from .. import permissions
 from ..accounts import service as accounts
 from ..accounts.models import Organization, Role
 from ..accounts.schemas import RegisterSchema
-from ..api import paginate
+from ..api import MAX_PAGE, paginate
 from ..catalog import reference
 from ..catalog import service as catalog
 from ..errors import ApiError
@@ -42,8 +42,9 @@ def _safe_next(target: str | None, default: str = "web.home") -> str:
 
 
 def page_number() -> int:
+    """The ``page`` argument, between 1 and the last page there can be (MAX_PAGE); 1 when it is no number."""
     try:
-        return max(1, int(request.args.get("page", 1)))
+        return min(max(1, int(request.args.get("page", 1))), MAX_PAGE)
     except ValueError:
         return 1
 
