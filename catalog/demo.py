@@ -582,7 +582,7 @@ def reviewing_bureau(region_code: str) -> DemoOrg:
     return max(covering, key=lambda b: len(region_prefix(b.region_code)))
 
 
-def _form(spec: DemoProject, ctx: DemoContext) -> dict[str, Any]:
+def _form(spec: DemoProject) -> dict[str, Any]:
     body = dict(spec.form)
     enterprise = next(o for o in ENTERPRISES if o.key == spec.enterprise)
     if "contact" not in body and enterprise.contact:
@@ -601,11 +601,10 @@ def _advance(ctx: DemoContext, spec: DemoProject, project: Project) -> None:
             with acting_as(owner):
                 service.submit_project(owner, project.id)
         else:
-            decision = {"approve": "approve", "return": "return", "reject": "reject"}[action]
-            note = APPROVE_NOTE if decision == "approve" else spec.note
-            categories = list(spec.confirm) if decision == "approve" and spec.confirm else None
+            note = APPROVE_NOTE if action == "approve" else spec.note
+            categories = list(spec.confirm) if action == "approve" and spec.confirm else None
             with acting_as(bureau):
-                service.review_project(bureau, project.id, decision, note, categories)
+                service.review_project(bureau, project.id, action, note, categories)
         ctx.created["transitions"] += 1
 
 
@@ -617,7 +616,7 @@ def seed_projects(ctx: DemoContext) -> None:
         if project is None:
             owner = ctx.user(spec.enterprise)
             with acting_as(owner):
-                project = service.create_project(owner, _form(spec, ctx))
+                project = service.create_project(owner, _form(spec))
             ctx.created["projects"] += 1
         _advance(ctx, spec, project)
 

@@ -21,7 +21,7 @@ from greenmatch import permissions, signals
 from greenmatch.accounts.models import Role, User
 from greenmatch.catalog import stats
 from greenmatch.catalog.models import Project, ProjectCategory, ProjectStatus
-from greenmatch.catalog.policy import contact_grants, in_jurisdiction
+from greenmatch.catalog.policy import contact_grants
 from greenmatch.codes import region_prefix
 from greenmatch.db import utcnow
 from greenmatch.errors import Conflict, Invalid
@@ -276,14 +276,10 @@ def history(actor: User, engagement_id: int) -> list[EngagementEvent]:
                                    .order_by(EngagementEvent.at, EngagementEvent.id)))
 
 
-def financed_total(region: str | None = None) -> float:
-    """Funds reached: the sum financed, optionally for projects under a region prefix."""
-    stmt = select(func.coalesce(func.sum(Engagement.financed_amount_cny), 0)).where(
-        Engagement.status == S.financed)
-    if region:
-        stmt = stmt.join(Project, Project.id == Engagement.project_id).where(
-            Project.region_code.startswith(region_prefix(region), autoescape=True))
-    return float(db.session.scalar(stmt) or 0)
+def financed_total() -> float:
+    """Funds reached: the sum financed, platform-wide (a scope's share: the stats section)."""
+    return float(db.session.scalar(select(func.coalesce(func.sum(Engagement.financed_amount_cny), 0)).where(
+        Engagement.status == S.financed)) or 0)
 
 
 def _move(engagement: Engagement, actor: User | None, action: str, note: str | None) -> str:
@@ -313,4 +309,4 @@ def _commit(engagement: Engagement, previous: str) -> Engagement:
 
 
 __all__ = ["request_engagement", "respond", "update_progress", "expire_stale", "listing", "get_engagement",
-           "history", "financed_total", "in_jurisdiction"]
+           "history", "financed_total"]

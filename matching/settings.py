@@ -31,7 +31,6 @@ PATH_COMPONENTS = (
 )
 #: The non-path components.
 OTHER_COMPONENTS = ("amount", "plugin", "policy")
-COMPONENTS = PATH_COMPONENTS + OTHER_COMPONENTS
 
 
 def _frozen(mapping: Mapping[str, float]) -> Mapping[str, float]:

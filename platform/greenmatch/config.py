@@ -43,7 +43,6 @@ class Defaults:
 
     # Accounts
     TOKEN_TTL_SECONDS = 12 * 3600
-    PASSWORD_MIN_LENGTH = 10
     # Failed logins per client address and e-mail; successful ones are not counted.
     LOGIN_RATE_LIMIT = "5 per minute"
     REGISTER_RATE_LIMIT = "20 per hour"
