@@ -3,23 +3,15 @@ the response returns, and tell institutions about new leads."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from greenmatch import signals
 from greenmatch.extensions import db
 
 from . import notifications, service
-from .models import Match
 
 
 @signals.project_approved.connect
 def _project_approved(project, **kwargs) -> None:
-    service.rematch_project(project)
-    rows = db.session.execute(
-        select(Match.institution_id, func.count()).where(Match.generation == service.current_generation(),
-                                                         Match.project_id == project.id)
-        .group_by(Match.institution_id)).all()
-    for institution_id, count in rows:
+    for institution_id, count in service.rematch_project(project).items():
         notifications.notify(institution_id, "new_leads",
                              f"新入库项目“{project.name}”与您的 {count} 个产品匹配",
                              f"Newly approved project “{project.name}” matches {count} of your products",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -78,9 +79,13 @@ def published_products() -> list[Product]:
                                    .order_by(Product.id)))
 
 
-def outcomes() -> list[Outcome]:
-    rows = db.session.execute(select(Engagement.product_id, Engagement.project_id, Engagement.financed_amount_cny)
-                              .where(Engagement.status == EngagementStatus.financed))
+def outcomes(product_id: int | None = None) -> list[Outcome]:
+    """The financed engagements (of one product)."""
+    stmt = (select(Engagement.product_id, Engagement.project_id, Engagement.financed_amount_cny)
+            .where(Engagement.status == EngagementStatus.financed))
+    if product_id is not None:
+        stmt = stmt.where(Engagement.product_id == product_id)
+    rows = db.session.execute(stmt)
     return [Outcome(product_id=p, project_id=j, financed_amount_cny=float(a) if a is not None else None)
             for p, j, a in rows]
 
@@ -253,20 +258,18 @@ def _vacuum_matches() -> None:
 
 
 # -- incremental --------------------------------------------------------------------------------------------
-def rematch_project(project: Project) -> int:
+def rematch_project(project: Project) -> Counter[int]:
     """Replace the current generation's rows of one project (its top products, and its place in
-    those products' lead lists). Returns the number of rows written."""
+    those products' lead lists). Returns the rows written per institution."""
     generation = current_generation()
     db.session.execute(delete(Match).where(Match.generation == generation, Match.project_id == project.id))
-    written = 0
+    written: Counter[int] = Counter()
     if project.status == ProjectStatus.approved:
         index = product_index()
-        institution_of = dict(db.session.execute(select(Product.id, Product.institution_id)
-                                                 .where(Product.id.in_([int(i) for i in index.ids]))).all())
-        rows = [_row(m, generation, institution_of, for_project=True, for_product=True)
-                for m in engine().match_project(project.facts(), index)]
-        _insert(rows)
-        written = len(rows)
+        found = engine().match_project(project.facts(), index)
+        institution_of = {m.product_id: index.facts[index.position[m.product_id]].institution_id for m in found}
+        _insert([_row(m, generation, institution_of, for_project=True, for_product=True) for m in found])
+        written.update(institution_of[m.product_id] for m in found)
     db.session.commit()
     return written
 
@@ -278,7 +281,7 @@ def rematch_product(product: Product) -> int:
     db.session.execute(delete(Match).where(Match.generation == generation, Match.product_id == product.id))
     written = 0
     if product.status == ProductStatus.published and product.instrument in current_plugins():
-        outs = [o for o in outcomes() if o.product_id == product.id]
+        outs = outcomes(product.id)
         found = engine().match_product(product.facts(), project_index(), outs,
                                        financed_projects=_financed_facts(outs))
         k = engine().settings.project_top_k
