@@ -326,13 +326,7 @@ def leads(actor: User, args: Mapping[str, Any]) -> Select:
             .options(contains_eager(Match.project), contains_eager(Match.product))  # loaded from these joins
             .where(Match.generation == current_generation(), Match.institution_id == actor.organization_id,
                    Match.for_product.is_(True), Project.status == ProjectStatus.approved,
-                   Product.status == ProductStatus.published))
-    if args.get("product_id"):
-        stmt = stmt.where(Match.product_id == args["product_id"])
-    if args.get("instrument"):
-        stmt = stmt.where(Match.instrument == args["instrument"])
-    if args.get("min_score") is not None:
-        stmt = stmt.where(Match.score >= args["min_score"])
+                   Product.status == ProductStatus.published, *_match_filters(args)))
     if args.get("region"):
         stmt = stmt.where(Project.region_code.startswith(region_prefix(args["region"]), autoescape=True))
     if args.get("category"):
@@ -341,6 +335,18 @@ def leads(actor: User, args: Mapping[str, Any]) -> Select:
             ProjectCategory.project_id == Project.id, ProjectCategory.effective.is_(True),
             (ProjectCategory.code == code) | ProjectCategory.code.startswith(code + ".", autoescape=True)).exists())
     return stmt.order_by(Match.score.desc(), Match.project_id, Match.product_id)
+
+
+def _match_filters(args: Mapping[str, Any]) -> list[Any]:
+    """The leads filters on match columns alone: product, instrument, minimum score."""
+    conditions = []
+    if args.get("product_id"):
+        conditions.append(Match.product_id == args["product_id"])
+    if args.get("instrument"):
+        conditions.append(Match.instrument == args["instrument"])
+    if args.get("min_score") is not None:
+        conditions.append(Match.score >= args["min_score"])
+    return conditions
 
 
 def leads_total(actor: User, args: Mapping[str, Any]) -> int:
@@ -367,13 +373,7 @@ def leads_total(actor: User, args: Mapping[str, Any]) -> int:
     if ProductStatus.published not in status.values():
         return 0
     # "for_product = true" (a literal): the condition of the partial index ix_matches_lead_counts
-    conditions = [Match.generation == current_generation(), Match.for_product == true()]
-    if args.get("product_id"):
-        conditions.append(Match.product_id == args["product_id"])
-    if args.get("instrument"):
-        conditions.append(Match.instrument == args["instrument"])
-    if args.get("min_score") is not None:
-        conditions.append(Match.score >= args["min_score"])
+    conditions = [Match.generation == current_generation(), Match.for_product == true(), *_match_filters(args)]
     total = db.session.scalar(select(func.count()).select_from(Match).where(
         Match.institution_id == actor.organization_id, *conditions)) or 0
     unpublished = [q for q, s in status.items() if s != ProductStatus.published]
