@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, delete, func, insert, select, text, true, update
+from sqlalchemy import Select, delete, false, func, insert, select, text, true, update
 from sqlalchemy.orm import contains_eager
 
 from greenmatch import permissions
@@ -24,6 +24,7 @@ from greenmatch.accounts.models import Role, User
 from greenmatch.catalog.models import Project, ProjectCategory, ProjectStatus
 from greenmatch.codes import region_prefix
 from greenmatch.db import utcnow
+from greenmatch.errors import Conflict, NotFound
 from greenmatch.extensions import db
 from greenmatch.instruments import current_plugins
 from greenmatch.products.models import Product, ProductStatus
@@ -231,8 +232,6 @@ def _refuse_concurrent_run() -> None:
     """With the state row locked: another full run still running would have its rows deleted and
     then switch to them half-written, so it is refused (409). A run left ``running`` by a process that
     died is abandoned after ``RUN_ABANDONED_AFTER`` and marked failed."""
-    from greenmatch.errors import Conflict
-
     recent = utcnow() - RUN_ABANDONED_AFTER
     running = db.session.scalar(select(MatchRun.id).where(
         MatchRun.kind == "full", MatchRun.status == "running", MatchRun.started_at > recent))
@@ -383,12 +382,22 @@ def leads_total(actor: User, args: Mapping[str, Any]) -> int:
     return total
 
 
-def get_match(actor: User, match_id: int) -> Match:
-    """A current match the institution may act on (its own product); others' are 404."""
-    from greenmatch.errors import NotFound
+@permissions.policy(Match)
+class MatchPolicy(permissions.Policy):
+    """A match is acted on (engaged) by the institution whose product it is; everyone else reads matches
+    through the leads and project endpoints, which select them themselves."""
 
-    match = db.session.scalar(select(Match).where(Match.id == match_id, Match.generation == current_generation()))
-    if match is None or actor.role != Role.institution or match.institution_id != actor.organization_id:
+    def scope(self, stmt: Select, actor: User | None, purpose: str = "view") -> Select:
+        if actor is not None and actor.role == Role.institution:
+            return stmt.where(Match.institution_id == actor.organization_id)
+        return stmt.where(false())
+
+
+def get_match(actor: User, match_id: int) -> Match:
+    """A current match of the institution's own products; others' are 404."""
+    match = db.session.scalar(permissions.visible(Match, actor).where(Match.id == match_id,
+                                                                      Match.generation == current_generation()))
+    if match is None:
         raise NotFound(f"Match {match_id} not found")
     return match
 
