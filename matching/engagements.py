@@ -186,10 +186,9 @@ def request_engagement(actor: User, match_id: int, message: str) -> Engagement:
         db.session.rollback()
         raise _already_open(open_engagement(match.project_id, match.product_id)) from exc
     _event(engagement, actor, None, S.requested, message)
-    notifications.notify(engagement.enterprise_id, "engagement_requested",
-                         f"{actor.organization.name} 希望就“{match.project.name}”洽谈（{match.product.name}）",
-                         f"{actor.organization.name} would like to discuss “{match.project.name}” "
-                         f"({match.product.name})", link=f"/engagements/{engagement.id}", engagement_id=engagement.id)
+    _notify(engagement, engagement.enterprise_id, "engagement_requested",
+            f"{actor.organization.name} 希望就“{match.project.name}”洽谈（{match.product.name}）",
+            f"{actor.organization.name} would like to discuss “{match.project.name}” ({match.product.name})")
     db.session.commit()
     return engagement
 
@@ -215,10 +214,9 @@ def respond(actor: User, engagement_id: int, action: str, note: str | None = Non
     engagement.response_note = note
     engagement.responded_at = utcnow()
     verb_zh, verb_en = ("接受", "accepted") if action == "accept" else ("婉拒", "declined")
-    notifications.notify(engagement.institution_id, f"engagement_{engagement.status}",
-                         f"{engagement.enterprise.name} {verb_zh}了关于“{engagement.project.name}”的洽谈请求",
-                         f"{engagement.enterprise.name} {verb_en} your request about “{engagement.project.name}”",
-                         link=f"/engagements/{engagement.id}", engagement_id=engagement.id)
+    _notify(engagement, engagement.institution_id, f"engagement_{engagement.status}",
+            f"{engagement.enterprise.name} {verb_zh}了关于“{engagement.project.name}”的洽谈请求",
+            f"{engagement.enterprise.name} {verb_en} your request about “{engagement.project.name}”")
     return _commit(engagement, previous)
 
 
@@ -246,12 +244,11 @@ def update_progress(actor: User, engagement_id: int, data: Mapping[str, Any]) ->
         engagement.financed_on = on
     previous = _move(engagement, actor, action, data.get("note"))
     if action == "financed":
-        notifications.notify(engagement.enterprise_id, "engagement_financed",
-                             f"“{engagement.project.name}”已获 {engagement.institution.name} 融资 "
-                             f"{float(engagement.financed_amount_cny) / 1e4:,.0f} 万元",
-                             f"“{engagement.project.name}” financed by {engagement.institution.name}: "
-                             f"¥{float(engagement.financed_amount_cny):,.0f}", link=f"/engagements/{engagement.id}",
-                             engagement_id=engagement.id)
+        _notify(engagement, engagement.enterprise_id, "engagement_financed",
+                f"“{engagement.project.name}”已获 {engagement.institution.name} 融资 "
+                f"{float(engagement.financed_amount_cny) / 1e4:,.0f} 万元",
+                f"“{engagement.project.name}” financed by {engagement.institution.name}: "
+                f"¥{float(engagement.financed_amount_cny):,.0f}")
     return _commit(engagement, previous)
 
 
@@ -262,10 +259,9 @@ def expire_stale(days: int, now: dt.datetime | None = None) -> int:
                                                              Engagement.created_at < cutoff)))
     for engagement in stale:
         previous = _move(engagement, None, "expire", f"no answer within {days} days")
-        notifications.notify(engagement.institution_id, "engagement_expired",
-                             f"关于“{engagement.project.name}”的洽谈请求已过期（{days} 天未答复）",
-                             f"Your request about “{engagement.project.name}” expired after {days} days without "
-                             "an answer", link=f"/engagements/{engagement.id}", engagement_id=engagement.id)
+        _notify(engagement, engagement.institution_id, "engagement_expired",
+                f"关于“{engagement.project.name}”的洽谈请求已过期（{days} 天未答复）",
+                f"Your request about “{engagement.project.name}” expired after {days} days without an answer")
         _commit(engagement, previous)
     return len(stale)
 
@@ -280,6 +276,12 @@ def financed_total() -> float:
     """Funds reached: the sum financed, platform-wide (a scope's share: the stats section)."""
     return float(db.session.scalar(select(func.coalesce(func.sum(Engagement.financed_amount_cny), 0)).where(
         Engagement.status == S.financed)) or 0)
+
+
+def _notify(engagement: Engagement, organization_id: int, kind: str, zh: str, en: str) -> None:
+    """An inbox entry about the engagement, linking to its page."""
+    notifications.notify(organization_id, kind, zh, en, link=f"/engagements/{engagement.id}",
+                         engagement_id=engagement.id)
 
 
 def _move(engagement: Engagement, actor: User | None, action: str, note: str | None) -> str:
