@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from greenmatch.codes import normalize_industry_code
+from greenmatch.codes import category_covers, normalize_industry_code
 from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import InstrumentFit, InstrumentPlugin, Reason
 
@@ -34,6 +34,7 @@ from .screening import (
     covered,
     industry_label,
     level3_categories,
+    longest_prefix,
     two_high,
 )
 
@@ -198,10 +199,7 @@ class CarbonEstimate:
 def grid_factor(facts: ProjectFacts, settings: RuleSettings | None = None) -> tuple[float, str, str]:
     """(tCO2/MWh, en label, zh label) for the project's region: a configured regional factor, else national."""
     settings = rules_or_default(settings)
-    best: tuple[str, float] | None = None
-    for prefix, value in settings.grid_factor_by_region:
-        if (facts.region_code or "").startswith(prefix) and (best is None or len(prefix) > len(best[0])):
-            best = (prefix, value)
+    best = longest_prefix(settings.grid_factor_by_region, facts.region_code or "")
     if best is not None:
         return best[1], f"configured regional factor for {best[0]}", f"配置的地区因子（{best[0]}）"
     return settings.grid_factor_t_per_mwh, settings.grid_factor_source, settings.grid_factor_source_zh
@@ -316,10 +314,7 @@ def co2_ceiling(categories: Iterable[str], settings: RuleSettings | None = None)
     settings = rules_or_default(settings)
     ceilings = []
     for code in categories:
-        best: tuple[str, float] | None = None
-        for prefix, value in settings.max_co2_t_per_10k_cny_by_category:
-            if covered([code], [prefix]) and (best is None or len(prefix) > len(best[0])):
-                best = (prefix, value)
+        best = longest_prefix(settings.max_co2_t_per_10k_cny_by_category, code, category_covers)
         ceilings.append(best[1] if best else settings.max_co2_t_per_10k_cny)
     return max(ceilings) if ceilings else settings.max_co2_t_per_10k_cny
 

@@ -41,25 +41,24 @@ from greenmatch.db import utcnow
 from greenmatch.errors import ApiError, Forbidden, Invalid, flatten_messages
 from greenmatch.extensions import db
 
-from . import reference, service
+from . import assessment, reference, screening, service, stats
 from .models import Project
 from .schemas import ProjectInSchema
+from .stats import CHINA_TZ
 
 log = logging.getLogger(__name__)
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# China Standard Time has no daylight saving: a fixed offset needs no tz database.
-CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 # Settings (app.config) with their defaults.
 DEFAULT_IMPORT_MAX_ROWS = 5000  # IMPORT_MAX_ROWS: data rows per imported file
 DEFAULT_EXPORT_MAX_ROWS = 50000  # EXPORT_MAX_ROWS: projects per exported workbook
 MAX_COLUMNS = 120  # columns read from an imported sheet (more are ignored)
 HEADER_SCAN_ROWS = 10  # the header row must be among the first rows
 
-STATUS_NAMES = {"draft": "草稿", "submitted": "待审核", "returned": "退回修改", "approved": "已入库",
-                "rejected": "未通过"}
-STAGE_NAMES = {"planning": "规划", "construction": "建设", "operation": "运营"}
-LABEL_NAMES = {"dark_green": "深绿", "light_green": "浅绿", "yellow": "黄", "red": "红"}
+# Chinese names of the codes in the export, from the (zh, en) tables of the statistics, screening and assessment.
+STATUS_NAMES = {key: zh for key, (zh, _en) in stats.STATUS_NAMES.items()}
+STAGE_NAMES = {key: zh for key, (zh, _en) in screening.STAGE_NAMES.items()}
+LABEL_NAMES = {key: zh for key, (zh, _en) in assessment.LABEL_NAMES.items()}
 MONEY_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Float,
     ForeignKey,
     Index,
@@ -19,11 +20,15 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    cast,
     event,
+    exists,
+    or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from greenmatch.accounts.models import Organization, User
+from greenmatch.codes import region_prefix
 from greenmatch.db import Base, TimestampMixin, UTCDateTime, utcnow
 from greenmatch.facts import ProjectFacts
 
@@ -94,6 +99,27 @@ class Project(TimestampMixin, Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+    # -- SQL filters (``select(Project).where(Project.in_region("130000"))``) ------------------------------
+    @classmethod
+    def in_region(cls, code: str) -> ColumnElement[bool]:
+        """The project lies in GB/T 2260 region ``code`` (a province covers its cities and counties)."""
+        return cls.region_code.startswith(region_prefix(code), autoescape=True)
+
+    @classmethod
+    def has_category(cls, code: str) -> ColumnElement[bool]:
+        """One of the project's effective categories is catalogue code ``code`` or below it ("4.2" covers
+        "4.2.2", not "4.20"). Correlated to the ``projects`` of the enclosing query."""
+        return exists().where(
+            ProjectCategory.project_id == cls.id, ProjectCategory.effective.is_(True),
+            or_(ProjectCategory.code == code, ProjectCategory.code.startswith(code + ".", autoescape=True)),
+        )
+
+    @classmethod
+    def prefers(cls, key: str) -> ColumnElement[bool]:
+        """Instrument ``key`` is among the project's preferred instruments (the JSON list's text contains
+        the quoted key; ``_`` and ``%`` in the key match only themselves)."""
+        return cast(cls.preferred_instruments, String).contains(f'"{key}"', autoescape=True)
 
     def categories_by_source(self, source: str) -> list[str]:
         return [row.code for row in self.category_rows if row.source == source]

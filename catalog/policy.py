@@ -7,7 +7,7 @@ from collections.abc import Callable
 from sqlalchemy import Select, false
 
 from greenmatch.accounts.models import Role, User
-from greenmatch.codes import region_covers, region_prefix
+from greenmatch.codes import region_covers
 from greenmatch.permissions import Policy, policy
 
 from .models import Project, ProjectStatus
@@ -33,8 +33,7 @@ class ProjectPolicy(Policy):
         if actor.role == Role.enterprise:
             return stmt.where(Project.enterprise_id == actor.organization_id)
         if actor.role == Role.bureau:
-            prefix = region_prefix(actor.organization.region_code)
-            return stmt.where(Project.region_code.startswith(prefix, autoescape=True),
+            return stmt.where(Project.in_region(actor.organization.region_code),
                               Project.status != ProjectStatus.draft)
         return stmt.where(false())
 

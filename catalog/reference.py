@@ -14,17 +14,20 @@ GB/T 2260 regions. Nothing is read at import time; every loader is cached.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from greenmatch.codes import normalize_industry_code, region_covers, region_prefix
 
 CURRENT_EDITION = "2025"
 
 
+@cache
 def _load(name: str) -> Any:
+    """A data file, parsed once per process and shared by its loaders: read it, never change it."""
     return json.loads(resources.files(__package__).joinpath("data", name).read_text(encoding="utf-8"))
 
 
@@ -96,6 +99,20 @@ def industries() -> dict[str, Industry]:
     return out
 
 
+_Node = TypeVar("_Node", Category, Region, Industry)
+
+
+def _ancestors(nodes: Mapping[str, _Node], code: str | None) -> list[_Node]:
+    """The nodes above ``code`` following ``parent``, nearest first; empty for a top node or an unknown code."""
+    out: list[_Node] = []
+    node = nodes.get(code) if code else None
+    while node is not None and node.parent is not None:
+        node = nodes.get(node.parent)
+        if node is not None:
+            out.append(node)
+    return out
+
+
 def is_category(code: str, level: int | None = None) -> bool:
     cat = catalogue().get(code)
     return cat is not None and (level is None or cat.level == level)
@@ -154,14 +171,7 @@ def children(code: str | None, edition: str = CURRENT_EDITION) -> list[Category]
 def ancestors(code: str, edition: str = CURRENT_EDITION) -> list[Category]:
     """The nodes above ``code``, nearest first: ``ancestors("4.2.1")`` -> [4.2, 4]. Empty for a level-1 item
     or an unknown code."""
-    cats = catalogue(edition)
-    out: list[Category] = []
-    node = cats.get(code)
-    while node is not None and node.parent is not None:
-        node = cats.get(node.parent)
-        if node is not None:
-            out.append(node)
-    return out
+    return _ancestors(catalogue(edition), code)
 
 
 def search_categories(
@@ -250,14 +260,7 @@ def region_name(code: str, full: bool = False) -> str | None:
 
 def region_ancestors(code: str) -> list[Region]:
     """The regions above ``code``, nearest first (prefecture, then province)."""
-    regs = regions()
-    out: list[Region] = []
-    node = regs.get(code)
-    while node is not None and node.parent is not None:
-        node = regs.get(node.parent)
-        if node is not None:
-            out.append(node)
-    return out
+    return _ancestors(regions(), code)
 
 
 def subregions(code: str) -> list[Region]:
@@ -322,15 +325,7 @@ def industry_name(code: str) -> str | None:
 def industry_ancestors(code: str) -> list[Industry]:
     """The nodes above a GB/T 4754 code, nearest first: ``"4416"`` -> [group 441, division 44]. A section
     letter prefix is accepted (``"D4416"``). Empty for divisions and unknown codes."""
-    norm = normalize_industry_code(code)
-    inds = industries()
-    out: list[Industry] = []
-    node = inds.get(norm) if norm else None
-    while node is not None and node.parent is not None:
-        node = inds.get(node.parent)
-        if node is not None:
-            out.append(node)
-    return out
+    return _ancestors(industries(), normalize_industry_code(code))
 
 
 @cache

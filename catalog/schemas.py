@@ -24,6 +24,7 @@ from marshmallow import (
 from greenmatch.api import HistoryEntrySchema, PageArgsSchema
 from greenmatch.codes import normalize_industry_code
 from greenmatch.facts import CERTIFICATIONS, COLLATERAL, RISK_EXPOSURES, STAGES
+from greenmatch.instruments import current_plugins
 
 from . import reference
 from .models import ProjectStatus
@@ -37,10 +38,9 @@ MAX_CATEGORIES = 10
 _PHONE = re.compile(r"^\+?[0-9][0-9 \-]{6,19}$")
 
 
-def _unique_list(inner: fields.Field, choices: tuple[str, ...] | None = None, max_len: int = 20) -> fields.List:
-    validators = [validate.Length(max=max_len), _no_duplicates]
-    item = fields.String(validate=validate.OneOf(choices)) if choices else inner
-    return fields.List(item, load_default=list, validate=validators)
+def _unique_list(choices: tuple[str, ...]) -> fields.List:
+    return fields.List(fields.String(validate=validate.OneOf(choices)), load_default=list,
+                       validate=[validate.Length(max=20), _no_duplicates])
 
 
 def _no_duplicates(values: list[Any]) -> None:
@@ -125,9 +125,9 @@ class ProjectInSchema(Schema):
     expected_irr_pct = fields.Float(load_default=None, allow_none=True, allow_nan=False,
                                     validate=validate.Range(min=-100, max=100))
     benefits = fields.Nested(BenefitsSchema, load_default=dict)
-    certifications = _unique_list(fields.String(), CERTIFICATIONS)
-    collateral = _unique_list(fields.String(), COLLATERAL)
-    risk_exposures = _unique_list(fields.String(), RISK_EXPOSURES)
+    certifications = _unique_list(CERTIFICATIONS)
+    collateral = _unique_list(COLLATERAL)
+    risk_exposures = _unique_list(RISK_EXPOSURES)
     compliance = fields.Nested(ComplianceSchema, load_default=lambda: ComplianceSchema().load({}))
     preferred_instruments = fields.List(fields.String(validate=validate.Length(max=40)), load_default=list,
                                         validate=[validate.Length(max=10), _no_duplicates])
@@ -158,8 +158,6 @@ class ProjectInSchema(Schema):
 
     @validates("preferred_instruments")
     def _instruments(self, value: list[str], **kwargs: Any) -> None:
-        from greenmatch.instruments import current_plugins
-
         unknown = [key for key in value if key not in current_plugins()]
         if unknown:
             raise ValidationError(f"unknown instruments: {', '.join(unknown)}")
@@ -223,20 +221,17 @@ class ProjectQuerySchema(PageArgsSchema):
     def _region(self, value: str, **kwargs: Any) -> None:
         check_region(value)
 
+    @validates("instrument")
+    def _instrument(self, value: str, **kwargs: Any) -> None:
+        if value not in current_plugins():
+            raise ValidationError("unknown instrument")
+
 
 # -- output ---------------------------------------------------------------------------------------
 class OrgRefSchema(Schema):
     id = fields.Integer()
     name = fields.String()
     region_code = fields.String()
-
-
-class CategoryOutSchema(Schema):
-    code = fields.String()
-    name_zh = fields.String()
-    name_en = fields.String()
-    source = fields.String()
-    confidence = fields.Float(allow_none=True)
 
 
 class ProjectSchema(Schema):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from greenmatch.codes import normalize_industry_code
 from greenmatch.facts import ProjectFacts
@@ -19,6 +19,8 @@ from greenmatch.instruments import MEMO_TABLE_SIZE, Reason, memo_lookup
 
 from . import reference
 from .rules_settings import RuleSettings, rules_or_default
+
+_V = TypeVar("_V")
 
 SECTOR_NAMES: dict[str, tuple[str, str]] = {  # key -> (zh, en)
     "coal_power": ("煤电", "coal power"),
@@ -60,6 +62,22 @@ def instrument_names(keys: Iterable[str]) -> tuple[str, str]:
     keys = list(keys)
     return ("、".join(INSTRUMENT_NAMES.get(k, (k, k))[0] for k in keys),
             ", ".join(INSTRUMENT_NAMES.get(k, (k, k))[1] for k in keys))
+
+
+def _starts_with(prefix: str, code: str) -> bool:
+    return code.startswith(prefix)
+
+
+def longest_prefix(pairs: Iterable[tuple[str, _V]], code: str,
+                   covers: Callable[[str, str], bool] = _starts_with) -> tuple[str, _V] | None:
+    """The ``(prefix, value)`` of ``pairs`` with the longest prefix that covers ``code`` (``covers(prefix,
+    code)``: a plain string prefix unless given, e.g. :func:`~greenmatch.codes.category_covers`); the first
+    of equally long ones; None if none covers it."""
+    best: tuple[str, _V] | None = None
+    for prefix, value in pairs:
+        if covers(prefix, code) and (best is None or len(prefix) > len(best[0])):
+            best = (prefix, value)
+    return best
 
 
 # The functions below run for every project and instrument plugin in a matching run (hundreds of
@@ -181,11 +199,7 @@ def _two_high_sector(industry_code: str, settings: RuleSettings) -> tuple[str, s
     code = normalize_industry_code(industry_code or "")
     if code is None:
         return None
-    mapping = settings.two_high_codes
-    best: tuple[str, str] | None = None
-    for prefix, sector in mapping:
-        if code.startswith(prefix) and (best is None or len(prefix) > len(best[0])):
-            best = (prefix, sector)
+    best = longest_prefix(settings.two_high_codes, code)
     if best is not None or len(code) == 4:
         return best
     classes = _classes_under(code)

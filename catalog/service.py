@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, case, exists, or_, select
+from sqlalchemy import Select, case, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from greenmatch import permissions, signals
@@ -35,7 +35,9 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "return": (frozenset({ProjectStatus.submitted}), ProjectStatus.returned),
     "reject": (frozenset({ProjectStatus.submitted}), ProjectStatus.rejected),
 }
-SUGGESTIONS_KEPT = 3
+# Review-queue tiers (see review_queue): (project attribute, value, tier), the first match wins; else OTHER_TIER.
+QUEUE_TIERS: tuple[tuple[str, Any, int], ...] = (("flagged", True, 0), ("label", "dark_green", 1))
+OTHER_TIER = 2
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -49,18 +51,11 @@ def filtered(actor: User | None, args: Mapping[str, Any]) -> Select:
     if args.get("status"):
         stmt = stmt.where(Project.status == args["status"])
     if args.get("region"):
-        from greenmatch.codes import region_prefix
-
-        stmt = stmt.where(Project.region_code.startswith(region_prefix(args["region"]), autoescape=True))
+        stmt = stmt.where(Project.in_region(args["region"]))
     if args.get("category"):
-        code = args["category"]
-        stmt = stmt.where(exists().where(
-            ProjectCategory.project_id == Project.id, ProjectCategory.effective.is_(True),
-            or_(ProjectCategory.code == code, ProjectCategory.code.startswith(code + ".", autoescape=True)),
-        ))
+        stmt = stmt.where(Project.has_category(args["category"]))
     if args.get("instrument"):
-        # preferred_instruments is a JSON list; its text contains the quoted key
-        stmt = stmt.where(Project.preferred_instruments.cast(db.String).contains(f'"{args["instrument"]}"'))
+        stmt = stmt.where(Project.prefers(args["instrument"]))
     if args.get("q"):
         like = f"%{args['q']}%"
         stmt = stmt.where(or_(Project.name.ilike(like), Project.description.ilike(like)))
@@ -78,14 +73,15 @@ def review_queue(actor: User) -> Select:
     channel"): tier 0 flagged projects (两高, compliance vetoes, greenwashing signals — they need a
     careful look), tier 1 strong green evidence (label dark_green), tier 2 the rest; oldest first in a tier."""
     permissions.require_role(Role.bureau, Role.admin)
-    tier = case((Project.flagged.is_(True), 0), (Project.label == "dark_green", 1), else_=2)
+    tier = case(*((getattr(Project, attr) == value, rank) for attr, value, rank in QUEUE_TIERS), else_=OTHER_TIER)
     return (permissions.visible(Project, actor)
             .where(Project.status == ProjectStatus.submitted)
             .order_by(tier, Project.submitted_at.asc(), Project.id.asc()))
 
 
 def queue_tier(project: Project) -> int:
-    return 0 if project.flagged else 1 if project.label == "dark_green" else 2
+    """The review-queue tier of a project (the one :func:`review_queue` orders by, in Python)."""
+    return next((tier for attr, value, tier in QUEUE_TIERS if getattr(project, attr) == value), OTHER_TIER)
 
 
 def history(actor: User | None, project_id: int) -> list[ProjectTransition]:
@@ -166,7 +162,7 @@ def _refresh_derived(project: Project) -> None:
 
 def _set_suggestions(project: Project) -> None:
     found = classifier.classify(project.name, project.description or "", project.industry_code,
-                                limit=SUGGESTIONS_KEPT)
+                                limit=rule_settings().suggestion_limit)
     _sync_categories(project, CategorySource.suggested, {s.code: round(s.confidence, 4) for s in found})
 
 

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, String, case, cast, func, literal, or_, select
+from sqlalchemy import Select, case, func, literal, or_, select
 
 from greenmatch import permissions
 from greenmatch.accounts.models import Role, User
-from greenmatch.codes import region_covers, region_prefix
+from greenmatch.codes import region_covers
 from greenmatch.errors import Forbidden, Invalid
 from greenmatch.extensions import db
 from greenmatch.instruments import current_plugins
@@ -35,7 +35,8 @@ from greenmatch.instruments import current_plugins
 from . import reference
 from .models import Project, ProjectCategory, ProjectStatus, ProjectTransition
 
-CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")  # months are counted in China time (no DST)
+# China time, for the months counted here and the export's dates: no daylight saving, so a fixed offset.
+CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 # Statuses whose financing need counts as "need": in the library or waiting for review.
 NEED_STATUSES = (ProjectStatus.approved.value, ProjectStatus.submitted.value)
 # Transitions counted per month.
@@ -82,7 +83,7 @@ def stats_section(name: str) -> Callable[[Section], Section]:
 def _restrict(stmt: Select, actor: User, region: str | None) -> Select:
     stmt = permissions.visible(Project, actor, stmt)
     if region:
-        stmt = stmt.where(Project.region_code.startswith(region_prefix(region), autoescape=True))
+        stmt = stmt.where(Project.in_region(region))
     return stmt
 
 
@@ -171,14 +172,13 @@ def _by_region(scope: StatsScope) -> list[dict[str, Any]]:
 
 def _by_instrument(scope: StatsScope) -> list[dict[str, Any]]:
     """Projects naming each installed instrument among their preferred ones (one SQL pass, a column pair
-    per instrument: the JSON list's text contains the quoted key, as ``GET /projects?instrument=`` does)."""
+    per instrument: :meth:`Project.prefers`, the filter of ``GET /projects?instrument=``)."""
     plugins = current_plugins()
     if not plugins:
         return []
-    text = cast(Project.preferred_instruments, String)
     columns = []
     for key in plugins:
-        wants = text.contains(f'"{key}"', autoescape=True)
+        wants = Project.prefers(key)
         columns += [func.sum(case((wants, 1), else_=0)), func.sum(case((wants, _need()), else_=0))]
     row = db.session.execute(scope.scoped(select(*columns))).one()
     out = []

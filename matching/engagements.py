@@ -22,7 +22,6 @@ from greenmatch.accounts.models import Role, User
 from greenmatch.catalog import stats
 from greenmatch.catalog.models import Project, ProjectCategory, ProjectStatus
 from greenmatch.catalog.policy import contact_grants
-from greenmatch.codes import region_prefix
 from greenmatch.db import utcnow
 from greenmatch.errors import Conflict, Invalid
 from greenmatch.extensions import db
@@ -62,8 +61,7 @@ class EngagementPolicy(Policy):
         if actor.role == Role.enterprise:
             return stmt.where(Engagement.enterprise_id == actor.organization_id)
         if actor.role == Role.bureau and purpose == "view":
-            prefix = region_prefix(actor.organization.region_code)
-            return stmt.where(Engagement.project.has(Project.region_code.startswith(prefix, autoescape=True)))
+            return stmt.where(Engagement.project.has(Project.in_region(actor.organization.region_code)))
         return stmt.where(false())
 
     def can(self, actor: User | None, action: str, obj: Engagement) -> bool:

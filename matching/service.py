@@ -21,8 +21,7 @@ from sqlalchemy.orm import contains_eager
 
 from greenmatch import permissions
 from greenmatch.accounts.models import Role, User
-from greenmatch.catalog.models import Project, ProjectCategory, ProjectStatus
-from greenmatch.codes import region_prefix
+from greenmatch.catalog.models import Project, ProjectStatus
 from greenmatch.db import utcnow
 from greenmatch.errors import Conflict, NotFound
 from greenmatch.extensions import db
@@ -327,12 +326,9 @@ def leads(actor: User, args: Mapping[str, Any]) -> Select:
                    Match.for_product.is_(True), Project.status == ProjectStatus.approved,
                    Product.status == ProductStatus.published, *_match_filters(args)))
     if args.get("region"):
-        stmt = stmt.where(Project.region_code.startswith(region_prefix(args["region"]), autoescape=True))
+        stmt = stmt.where(Project.in_region(args["region"]))
     if args.get("category"):
-        code = args["category"]
-        stmt = stmt.where(select(ProjectCategory.id).where(
-            ProjectCategory.project_id == Project.id, ProjectCategory.effective.is_(True),
-            (ProjectCategory.code == code) | ProjectCategory.code.startswith(code + ".", autoescape=True)).exists())
+        stmt = stmt.where(Project.has_category(args["category"]))
     return stmt.order_by(Match.score.desc(), Match.project_id, Match.product_id)
 
 
