@@ -9,11 +9,10 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
-from sqlalchemy import func, select
 
 from greenmatch import permissions
 from greenmatch.accounts.models import Role
-from greenmatch.api import Blueprint
+from greenmatch.api import Blueprint, count_rows
 from greenmatch.errors import Invalid
 from greenmatch.extensions import db
 
@@ -65,7 +64,7 @@ def export_projects(args):
     actor = permissions.require_role(Role.bureau, Role.admin)
     stmt = service.filtered(actor, args)
     limit = excel.setting("EXPORT_MAX_ROWS", excel.DEFAULT_EXPORT_MAX_ROWS)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    total = count_rows(db.session, stmt)
     if total > limit:
         raise Invalid(f"{total} projects match; narrow the filters to at most {limit} per export",
                       fields={"_schema": [f"more than {limit} projects"]})

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import request
 from marshmallow import Schema, fields
 
 from greenmatch import permissions
-from greenmatch.api import Blueprint, PageArgsSchema, page_dict, page_of, paginate
+from greenmatch.api import Blueprint, PageArgsSchema, locale, page_dict, page_of, paginate
 from greenmatch.errors import NotFound
 from greenmatch.extensions import db
 
@@ -28,12 +27,6 @@ from .schemas import (
 )
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Taxonomy and the green project catalogue")
-
-
-def locale() -> str:
-    """Language of reasons and messages: ?lang=en|zh_CN, else Accept-Language, default Chinese."""
-    wanted = request.args.get("lang") or request.accept_languages.best_match(["zh_CN", "zh", "en"]) or "zh"
-    return "en" if wanted.startswith("en") else "zh"
 
 
 # -- taxonomy --------------------------------------------------------------------------------------

@@ -6,9 +6,8 @@ from typing import Any
 
 from greenmatch import permissions
 from greenmatch.accounts.models import Role
-from greenmatch.api import Blueprint, PageArgsSchema, page_dict, page_of, paginate
+from greenmatch.api import Blueprint, PageArgsSchema, locale, page_dict, page_of, paginate
 from greenmatch.catalog.service import present
-from greenmatch.catalog.views import locale
 from greenmatch.extensions import db
 
 from . import engagements, notifications, service

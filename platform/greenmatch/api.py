@@ -1,4 +1,5 @@
-"""API conventions: the smorest Api with our error shape, pagination, common schemas."""
+"""API conventions: the smorest Api with our error shape, pagination, row counts, the response language,
+common schemas."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import flask_smorest
+from flask import request
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, func, select
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter, ValidationError
 
-from .errors import http_exception_response
+from .errors import http_exception_response, wants_json
 
 API_PREFIX = "/api/v1"
 MAX_PER_PAGE = 100
@@ -35,6 +37,12 @@ class IdConverter(IntegerConverter):
             return super().to_python(value)
         except ValidationError:
             raise NotFound() from None
+
+
+def locale() -> str:
+    """Language of reasons and messages: ?lang=en|zh_CN, else Accept-Language, default Chinese."""
+    wanted = request.args.get("lang") or request.accept_languages.best_match(["zh_CN", "zh", "en"]) or "zh"
+    return "en" if wanted.startswith("en") else "zh"
 
 
 def id_field(**kwargs: Any) -> fields.Integer:
@@ -73,6 +81,12 @@ class Api(flask_smorest.Api):
         super().__init__(app, **kwargs)
 
     def handle_http_exception(self, error):
+        # Api(app) registers this for every HTTPException, replacing any app handler registered before it:
+        # so pages get their HTML error page here, and the API its JSON error shape.
+        if not wants_json():
+            from .web.errors import error_page
+
+            return error_page(error.code or 500)
         return http_exception_response(error)
 
 
@@ -133,12 +147,17 @@ def page_of(item_schema: type[Schema]) -> type[Schema]:
     return _page_schemas[name]
 
 
+def count_rows(session, stmt: Select) -> int:
+    """The number of rows ``stmt`` selects (counted as a subquery, without its ORDER BY)."""
+    return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
 def paginate(session, stmt: Select, page: int, per_page: int, scalars: bool = True,
              total: int | None = None) -> dict[str, Any]:
     """One page of ``stmt``; ``total``: the row count when the caller has a cheaper way to it than
     counting ``stmt`` as a subquery."""
     if total is None:
-        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        total = count_rows(session, stmt)
     result = session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
     items = result.scalars().all() if scalars else result.all()
     return {"items": items, "total": total, "page": page, "per_page": per_page}

@@ -129,16 +129,10 @@ def register_error_handlers(app: Flask) -> None:
         fields = flatten_messages(exc.messages)
         return _json_error(422, "Validation failed: " + ", ".join(sorted(fields)), fields)
 
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        if not wants_json():
-            return exc
-        return http_exception_response(exc)
-
+    # HTTP errors (404, 405, 429 ...) are answered by Api.handle_http_exception (api.py): flask-smorest
+    # registers it for HTTPException, which Flask prefers to the Exception handler below.
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
-        if isinstance(exc, HTTPException):
-            return _http_error(exc)
         log.exception("unhandled error on %s %s", request.method, request.path)
         if not wants_json():
             from .web.errors import server_error_page

@@ -133,7 +133,7 @@ from .accounts.models import Organization  # noqa: E402
 
 @policy(Organization)
 class OrganizationPolicy(Policy):
-    """Admins see every organisation; a user sees their own."""
+    """Admins see every organisation; a user sees their own. Only admins act on one (``Policy.can``)."""
 
     def scope(self, stmt: Select, actor: User | None, purpose: str = "view") -> Select:
         if actor is None:
@@ -141,11 +141,6 @@ class OrganizationPolicy(Policy):
         if actor.role == Role.admin:
             return stmt
         return stmt.where(Organization.id == actor.organization_id)
-
-    def can(self, actor: User | None, action: str, obj: Organization) -> bool:
-        if actor is None:
-            return False
-        return actor.role == Role.admin
 
 
 @policy(User)

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import signals
+from .. import permissions, signals
 from ..db import utcnow
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Invalid
 from ..extensions import db
 from .models import ROLE_FOR_KIND, ApiToken, Organization, OrgKind, Role, User
 from .schemas import PASSWORD_MIN_LENGTH
@@ -122,10 +122,11 @@ def revoke_token(token: str) -> None:
         db.session.commit()
 
 
-def verify_organization(org_id: int) -> Organization:
-    org = db.session.get(Organization, org_id)
-    if org is None:
-        raise NotFound("Organisation not found")
+def verify_organization(org_id: int, actor: User) -> Organization:
+    """Verify a financial institution. The permission check lives here so the API and the admin page share
+    it: organisations the actor cannot see are 404, others they may not verify 403."""
+    org = permissions.get_visible(Organization, org_id, actor)
+    permissions.authorize(actor, "verify", org)
     if org.kind != OrgKind.institution:
         raise Conflict("Only financial institutions need verification")
     if not org.verified:

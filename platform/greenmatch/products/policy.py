@@ -15,13 +15,11 @@ class ProductPolicy(Policy):
     Only the owning institution changes a product (others get 404 on change requests)."""
 
     def scope(self, stmt: Select, actor: User | None, purpose: str = "view") -> Select:
-        own = actor is not None and actor.role == Role.institution
-        if purpose == "change":
-            if actor is not None and actor.role == Role.admin:
-                return stmt
-            return stmt.where(Product.institution_id == actor.organization_id) if own else stmt.where(false())
         if actor is not None and actor.role == Role.admin:
             return stmt
+        own = actor is not None and actor.role == Role.institution
+        if purpose == "change":
+            return stmt.where(Product.institution_id == actor.organization_id) if own else stmt.where(false())
         if own:
             return stmt.where(or_(Product.status == ProductStatus.published,
                                   Product.institution_id == actor.organization_id))

@@ -55,7 +55,8 @@ def get_product(actor: User | None, product_id: int) -> Product:
     return permissions.get_visible(Product, product_id, actor)
 
 
-def _own(actor: User, product_id: int, action: str) -> Product:
+def own_product(actor: User, product_id: int, action: str = "edit") -> Product:
+    """A product the actor may change: another institution's answers 404 (not 403), so it is not revealed."""
     product = permissions.get_visible(Product, product_id, actor, purpose="change")
     permissions.authorize(actor, action, product)
     return product
@@ -74,7 +75,7 @@ def create_product(actor: User, data: Mapping[str, Any]) -> Product:
 
 def update_product(actor: User, product_id: int, data: Mapping[str, Any]) -> Product:
     permissions.require_verified_institution()
-    product = _own(actor, product_id, "edit")
+    product = own_product(actor, product_id, "edit")
     _check_version(product, data.get("version"))
     if "params" in data:
         product.params = validated_params(plugin_for(product.instrument), data["params"])
@@ -89,17 +90,17 @@ def update_product(actor: User, product_id: int, data: Mapping[str, Any]) -> Pro
 
 def change_status(actor: User, product_id: int, action: str, version: int | None = None) -> Product:
     permissions.require_verified_institution()
-    product = _own(actor, product_id, action)
+    product = own_product(actor, product_id, action)
     _check_version(product, version)
     sources, target = TRANSITIONS[action]
     if product.status not in sources:
         raise Conflict(f"Cannot {action} a product in status {product.status}")
-    product.status = target
     if target == ProductStatus.published:
-        plugin_for(product.instrument)  # a product of a disabled instrument cannot go live
+        plugin_for(product.instrument)  # before any change: a product of a disabled instrument cannot go live
         product.published_at = utcnow()
     else:
         product.withdrawn_at = utcnow()
+    product.status = target
     _commit(product)
     signals.product_changed.send(product)
     return product

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from .. import permissions
-from ..api import Blueprint, page_of, paginate
-from ..catalog.views import locale
+from ..api import Blueprint, locale, page_of, paginate
 from ..extensions import db
 from ..instruments import current_plugins
 from . import service

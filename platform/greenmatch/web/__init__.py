@@ -19,7 +19,6 @@ def init_web(app: Flask) -> None:
 
     i18n.install(app)
 
-    errors.register_app(app)
     app.register_blueprint(views.bp)
     formatting.register(app)
 

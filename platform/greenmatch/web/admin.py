@@ -10,7 +10,7 @@ from ..accounts import service as accounts
 from ..accounts.models import Organization, Role, User
 from ..errors import Conflict
 from ..matching import service as matching
-from .formatting import humanize
+from .errors import _back
 from .messages import translate_service
 from .views import bp, count, pages
 
@@ -33,10 +33,10 @@ def admin_organisations():
 
 @bp.route("/admin/organisations/<int:org_id>/verify", methods=["POST"])
 def admin_verify(org_id: int):
-    permissions.require_role(Role.admin)
-    org = accounts.verify_organization(org_id)
+    actor = permissions.require_role(Role.admin)
+    org = accounts.verify_organization(org_id, actor)
     flash(_("%(name)s is verified: it can now publish products and see leads.", name=org.name), "success")
-    return redirect(request.referrer or url_for("web.admin_organisations"))
+    return redirect(_back("web.admin_organisations"))  # only a referrer of this site (no open redirect)
 
 
 @bp.route("/admin/users")
@@ -63,4 +63,4 @@ def admin_matching():
                 pairs=f"{run.pairs_considered:,}", written=f"{run.matches_written:,}", ms=f"{run.duration_ms:,}"),
               "success")
         return redirect(url_for("web.admin_matching"))
-    return render_template("admin/matching.html", runs=matching.recent_runs(), humanize=humanize)
+    return render_template("admin/matching.html", runs=matching.recent_runs())

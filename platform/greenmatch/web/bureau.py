@@ -72,10 +72,7 @@ def review(project_id: int):
             errors["decision"] = [_("Choose a decision.")]
         flash(form_problem(), "danger")
         return _review_page(project, actor, values, errors, 422)
-    try:
-        version = int(form.get("version", ""))
-    except ValueError:
-        version = None
+    version = forms.form_version(form)
     try:
         catalog.review_project(actor, project.id, data["decision"], data.get("note"), data.get("categories"),
                                version)

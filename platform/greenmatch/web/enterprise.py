@@ -97,10 +97,7 @@ def project_edit(project_id: int):
     if errors:
         flash(form_problem(), "danger")
         return _form_page(values, errors, project, 422)
-    try:
-        version = int(request.form.get("version", ""))
-    except ValueError:
-        version = None
+    version = forms.form_version(request.form)
     try:
         project = catalog.update_project(actor, project.id, {**data, "version": version})
     except Conflict as exc:
@@ -128,11 +125,7 @@ def _submit(actor, project_id: int, version: int | None):
 @bp.route("/projects/<int:project_id>/submit", methods=["POST"])
 def project_submit(project_id: int):
     actor = permissions.require_role(Role.enterprise)
-    try:
-        version = int(request.form.get("version", ""))
-    except ValueError:
-        version = None
-    return _submit(actor, project_id, version)
+    return _submit(actor, project_id, forms.form_version(request.form))
 
 
 @bp.route("/projects/<int:project_id>")

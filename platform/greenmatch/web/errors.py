@@ -3,25 +3,16 @@
 Services raise :class:`~greenmatch.errors.ApiError` subclasses. On pages they become: not signed in →
 the login page (coming back afterwards); forbidden → a 403 page; not found → a 404 page; conflict or
 invalid → a flash message on the page the user came from. Never a 500 for a user's mistake.
+HTTP errors of pages (404, 405, 413 ...) get :func:`error_page` from ``Api.handle_http_exception``.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException
 
-from ..errors import (
-    ApiError,
-    Conflict,
-    Forbidden,
-    Invalid,
-    NotAuthenticated,
-    NotFound,
-    http_exception_response,
-    wants_json,
-)
+from ..errors import ApiError, Conflict, Forbidden, Invalid, NotAuthenticated, NotFound
 from .messages import translate_service
 
 
@@ -88,18 +79,3 @@ def register_blueprint(bp: Blueprint) -> None:
     @bp.errorhandler(ValidationError)
     def _invalid(exc: ValidationError):
         return error_page(422, message=_("Some information is not valid."))
-
-
-def register_app(app: Flask) -> None:
-    """HTTP errors outside the API answered with pages (the API keeps its JSON shape)."""
-
-    @app.errorhandler(400)
-    @app.errorhandler(403)
-    @app.errorhandler(404)
-    @app.errorhandler(405)
-    @app.errorhandler(413)
-    @app.errorhandler(429)
-    def _http_error(exc: HTTPException):
-        if wants_json():
-            return http_exception_response(exc)
-        return error_page(exc.code or 500)

@@ -59,6 +59,14 @@ def load(schema: Schema, payload: Mapping[str, Any]) -> tuple[dict[str, Any] | N
         return None, page_errors(flatten_messages(exc.messages))
 
 
+def form_version(form: Mapping[str, str]) -> int | None:
+    """The ``version`` a form sends back (the services check it is current); None when absent or no number."""
+    try:
+        return int(form.get("version", ""))
+    except ValueError:
+        return None
+
+
 def page_errors(fields: Mapping[str, list[str]] | None) -> dict[str, list[str]]:
     """Field errors keyed by form field name: list indexes dropped (``categories.0`` -> ``categories``)."""
     out: dict[str, list[str]] = {}

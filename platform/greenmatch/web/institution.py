@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from .. import permissions
 from ..accounts.models import Role
 from ..catalog import reference
-from ..errors import ApiError
+from ..errors import ApiError, Conflict, NotFound
 from ..extensions import db
 from ..instruments import current_plugins
 from ..matching import engagements as engagement_service
@@ -21,13 +21,11 @@ from ..products.models import ProductStatus
 from ..products.schemas import ProductInSchema
 from . import forms
 from .formatting import lang
-from .messages import form_problem
-from .views import _safe_next, bp, pages
+from .messages import form_problem, translate_service
+from .views import _safe_next, bp, category_choices, category_filter, pages, region_filter
 
 
 def _plugin_or_404(key: str):
-    from ..errors import NotFound
-
     plugin = current_plugins().get(key)
     if plugin is None:
         raise NotFound(f"instrument {key}")
@@ -93,18 +91,18 @@ def product(product_id: int):
     item = products.get_product(actor, product_id)
     plugin = current_plugins().get(item.instrument)
     described = plugin.describe(lang()) if plugin else None
+    mine = permissions.can(actor, "edit", item)
     lead_count = 0
-    if item.status == ProductStatus.published and actor.role == Role.institution and actor.organization.verified:
+    if mine and item.status == ProductStatus.published and actor.organization.verified:  # leads are the owner's
         lead_count = matching.leads_total(actor, {"product_id": item.id})
     return render_template("institution/product.html", product=item, plugin=described, lead_count=lead_count,
-                           mine=actor.role == Role.institution and item.institution_id == actor.organization_id)
+                           mine=mine)
 
 
 @bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
 def product_edit(product_id: int):
     actor = permissions.require_verified_institution()
-    item = products.get_product(actor, product_id)
-    permissions.authorize(actor, "edit", item)
+    item = products.own_product(actor, product_id)  # another institution's product: 404, as in the API
     plugin = _plugin_or_404(item.instrument)
     if request.method == "GET":
         return _product_form(plugin, forms.product_form_values(item), {}, item)
@@ -112,14 +110,15 @@ def product_edit(product_id: int):
     data, errors = _product_body(plugin, request.form)
     if not errors:
         try:
-            version = int(request.form.get("version", ""))
-        except ValueError:
-            version = None
-        try:
             products.update_product(actor, item.id, {"name": data["name"], "description": data["description"],
-                                                     "params": data["params"], "version": version})
+                                                     "params": data["params"],
+                                                     "version": forms.form_version(request.form)})
+        except Conflict as exc:  # changed meanwhile: keep what the user typed, against the current version
+            flash(translate_service(exc.message), "warning")
+            values["version"] = products.get_product(actor, product_id).version
+            return _product_form(plugin, values, {}, item, 409)
         except ApiError as exc:
-            if not exc.fields or exc.status == 409:
+            if not exc.fields:
                 raise
             errors = forms.page_errors(exc.fields)
     if errors:
@@ -132,11 +131,7 @@ def product_edit(product_id: int):
 @bp.route("/products/<int:product_id>/<any(publish, withdraw):action>", methods=["POST"])
 def product_status(product_id: int, action: str):
     actor = permissions.require_verified_institution()
-    try:
-        version = int(request.form.get("version", ""))
-    except ValueError:
-        version = None
-    products.change_status(actor, product_id, action, version)
+    products.change_status(actor, product_id, action, forms.form_version(request.form))
     flash(_("Product published: matching projects appear in your leads.") if action == "publish"
           else _("Product withdrawn: it no longer receives leads."), "success")
     return redirect(url_for("web.product", product_id=product_id))
@@ -160,14 +155,11 @@ def _lead_filters(own_products) -> dict:
             filters["min_score"] = min_score
     except ValueError:
         pass
-    region = forms.region_from(args)
-    if region and reference.is_region(region):
+    region, category = region_filter(args), category_filter(args)  # parsed as on the catalogue pages
+    if region:
         filters["region"] = region
-    level1, level2 = args.get("level1", ""), args.get("level2", "")
-    if reference.is_category(level2, 2) and level2.startswith(level1 + "."):
-        filters["category"] = level2
-    elif reference.is_category(level1, 1):
-        filters["category"] = level1
+    if category:
+        filters["category"] = category
     return filters
 
 
@@ -186,8 +178,6 @@ def leads():
         latest_by_pair.setdefault((e.project_id, e.product_id), e)
     items = [{"match": m, **matching.localized(m, locale),
               "engagement": latest_by_pair.get((m.project_id, m.product_id))} for m in page["items"]]
-    from .views import category_choices
-
     return render_template("institution/leads.html", page=page, items=items, filters=filters, products=own,
                            instruments=current_plugins(), categories=category_choices(),
                            provinces=forms.provinces(), region_tree=forms.region_tree(),

@@ -15,7 +15,7 @@ from .. import permissions
 from ..accounts import service as accounts
 from ..accounts.models import Organization, Role
 from ..accounts.schemas import RegisterSchema
-from ..api import MAX_PAGE, paginate
+from ..api import MAX_PAGE, count_rows, paginate
 from ..catalog import reference
 from ..catalog import service as catalog
 from ..errors import ApiError
@@ -56,7 +56,7 @@ def pages(stmt, per_page: int = PER_PAGE, total: int | None = None) -> dict:
 
 
 def count(stmt) -> int:
-    return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    return count_rows(db.session, stmt)
 
 
 def workspace_endpoint(role: str | None) -> str:
@@ -68,11 +68,12 @@ def workspace_endpoint(role: str | None) -> str:
 @bp.route("/")
 def home():
     approved = catalog.filtered(None, {}).order_by(None).subquery()
+    projects, need = db.session.execute(  # one query for both figures of the approved catalogue
+        select(func.count(), func.coalesce(func.sum(approved.c.financing_need_cny), 0)).select_from(approved)).one()
     counts = {
-        "projects": db.session.scalar(select(func.count()).select_from(approved)) or 0,
-        "need": float(db.session.scalar(select(func.coalesce(func.sum(approved.c.financing_need_cny), 0))) or 0),
-        "products": db.session.scalar(select(func.count()).select_from(
-            products.listing(None, {}).order_by(None).subquery())) or 0,
+        "projects": projects,
+        "need": float(need),
+        "products": count(products.listing(None, {})),
         "institutions": db.session.scalar(select(func.count(Organization.id)).where(
             Organization.kind == "institution", Organization.verified.is_(True))) or 0,
         "financed": engagement_service.financed_total(),
@@ -88,18 +89,29 @@ def workspace():
 
 
 # -- public catalogue ---------------------------------------------------------------------------------------
+def category_filter(args) -> str | None:
+    """The catalogue category picked with the ``level1``/``level2`` pickers (a level-2 code inside the
+    chosen level-1 one wins), or None for unknown codes."""
+    level1, level2 = args.get("level1", "").strip(), args.get("level2", "").strip()
+    if reference.is_category(level2, 2) and level2.startswith(level1 + "."):
+        return level2
+    return level1 if reference.is_category(level1, 1) else None
+
+
+def region_filter(args) -> str | None:
+    """The region picked with the province/city pickers, or None for an unknown code."""
+    region = forms.region_from(args)
+    return region if region and reference.is_region(region) else None
+
+
 def catalogue_filters() -> dict:
     """Filters of the catalogue pages, checked against the reference data (unknown codes are ignored)."""
     args = request.args
-    level1, level2 = args.get("level1", "").strip(), args.get("level2", "").strip()
-    category = level2 if reference.is_category(level2, 2) and level2.startswith(level1 + ".") else None
-    category = category or (level1 if reference.is_category(level1, 1) else None)
-    region = forms.region_from(args)
     instrument = args.get("instrument", "").strip()
     filters = {
         "q": args.get("q", "").strip()[:100] or None,
-        "category": category,
-        "region": region if region and reference.is_region(region) else None,
+        "category": category_filter(args),
+        "region": region_filter(args),
         "instrument": instrument if instrument in current_plugins() else None,
         "sort": args.get("sort") if args.get("sort") in ("-updated_at", "-green_score", "-financing_need_cny",
                                                           "name") else "-updated_at",
