@@ -12,9 +12,8 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import Select, case, or_, select
-from sqlalchemy.orm.exc import StaleDataError
 
-from greenmatch import permissions, signals
+from greenmatch import permissions, signals, versioning
 from greenmatch.accounts.models import Role, User
 from greenmatch.db import utcnow
 from greenmatch.errors import Conflict, Invalid
@@ -222,7 +221,7 @@ def create_project(actor: User, data: Mapping[str, Any], *, enterprise_id: int |
 def update_project(actor: User, project_id: int, data: Mapping[str, Any]) -> Project:
     project = get_project(actor, project_id)
     permissions.authorize(actor, "edit", project)
-    _check_version(project, data.get("version"))
+    versioning.check_version(project, data.get("version"))
     if project.status not in EDITABLE:
         raise Conflict(f"A project can only be edited in draft or returned status, not {project.status}")
     merged_need = data.get("financing_need_cny", float(project.financing_need_cny))
@@ -233,16 +232,18 @@ def update_project(actor: User, project_id: int, data: Mapping[str, Any]) -> Pro
     if "categories" in data:
         _replace_categories(project, CategorySource.declared, data["categories"])
     _refresh_derived(project)
-    return _commit(project)
+    versioning.commit(project)
+    return project
 
 
 def submit_project(actor: User, project_id: int, version: int | None = None) -> Project:
     project = get_project(actor, project_id)
     permissions.authorize(actor, "submit", project)
-    _check_version(project, version)
+    versioning.check_version(project, version)
     _transition(project, actor, "submit", None)
     project.submitted_at = utcnow()
-    return _commit(project)
+    versioning.commit(project)
+    return project
 
 
 def submit_on_behalf(actor: User, project: Project, note: str) -> Project:
@@ -251,7 +252,8 @@ def submit_on_behalf(actor: User, project: Project, note: str) -> Project:
     permissions.authorize(actor, "review", project)
     _transition(project, actor, "submit", note)
     project.submitted_at = utcnow()
-    return _commit(project)
+    versioning.commit(project)
+    return project
 
 
 def review_project(actor: User, project_id: int, decision: str, note: str | None,
@@ -259,7 +261,7 @@ def review_project(actor: User, project_id: int, decision: str, note: str | None
     permissions.require_role(Role.bureau)
     project = get_project(actor, project_id)
     permissions.authorize(actor, "review", project)
-    _check_version(project, version)
+    versioning.check_version(project, version)
     if categories is not None and decision != "approve":
         raise Invalid.field("categories", "categories are confirmed when approving")
     _transition(project, actor, decision, note)
@@ -268,7 +270,7 @@ def review_project(actor: User, project_id: int, decision: str, note: str | None
     if decision == "approve":
         _replace_categories(project, CategorySource.confirmed, categories or project.declared_categories)
         _refresh_derived(project)
-    _commit(project)
+    versioning.commit(project)
     if decision == "approve":
         signals.project_approved.send(project)
     signals.project_reviewed.send(project, decision=decision, note=note)
@@ -289,26 +291,10 @@ def _record(project: Project, actor: User, from_status: str | None, to_status: s
                                      from_status=from_status, to_status=to_status, note=note))
 
 
-def _check_version(project: Project, version: int | None) -> None:
-    if version is not None and version != project.version:
-        raise Conflict(f"The project was changed by someone else (version {project.version}, you sent {version}); "
-                       "reload it and apply your change again", fields={"version": ["stale"]})
-
-
 def _apply(project: Project, data: Mapping[str, Any]) -> None:
     for key in PROJECT_FIELDS:
         if key in data:
             setattr(project, key, data[key])
-
-
-def _commit(project: Project) -> Project:
-    try:
-        db.session.commit()
-    except StaleDataError as exc:  # a concurrent writer committed between our read and our write
-        db.session.rollback()
-        raise Conflict("The project was changed by someone else; reload it and try again",
-                       fields={"version": ["stale"]}) from exc
-    return project
 
 
 __all__ = [

@@ -15,9 +15,8 @@ from typing import Any
 from flask import has_request_context, request
 from sqlalchemy import Select, false, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 
-from greenmatch import permissions, signals
+from greenmatch import permissions, signals, versioning
 from greenmatch.accounts.models import Role, User
 from greenmatch.catalog import stats
 from greenmatch.catalog.models import Project, ProjectCategory, ProjectStatus
@@ -223,8 +222,7 @@ def update_progress(actor: User, engagement_id: int, data: Mapping[str, Any]) ->
     engagement = get_engagement(actor, engagement_id)
     action = data["status"]
     permissions.authorize(actor, action, engagement)
-    if data.get("version") is not None and data["version"] != engagement.version:
-        raise Conflict("The engagement was changed by someone else; reload it", fields={"version": ["stale"]})
+    versioning.check_version(engagement, data.get("version"))
     if action == "financed":
         amount, on = data.get("financed_amount_cny"), data.get("financed_on")
         errors = {}
@@ -299,11 +297,7 @@ def _event(engagement: Engagement, actor: User | None, from_status: str | None, 
 
 
 def _commit(engagement: Engagement, previous: str) -> Engagement:
-    try:
-        db.session.commit()
-    except StaleDataError as exc:
-        db.session.rollback()
-        raise Conflict("The engagement was changed by someone else; reload it", fields={"version": ["stale"]}) from exc
+    versioning.commit(engagement)
     signals.engagement_changed.send(engagement, previous=previous)
     return engagement
 

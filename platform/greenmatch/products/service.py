@@ -7,9 +7,8 @@ from typing import Any
 
 from marshmallow import ValidationError
 from sqlalchemy import Select
-from sqlalchemy.orm.exc import StaleDataError
 
-from .. import permissions, signals
+from .. import permissions, signals, versioning
 from ..accounts.models import User
 from ..db import utcnow
 from ..errors import Conflict, Invalid, flatten_messages
@@ -76,13 +75,13 @@ def create_product(actor: User, data: Mapping[str, Any]) -> Product:
 def update_product(actor: User, product_id: int, data: Mapping[str, Any]) -> Product:
     permissions.require_verified_institution()
     product = own_product(actor, product_id, "edit")
-    _check_version(product, data.get("version"))
+    versioning.check_version(product, data.get("version"))
     if "params" in data:
         product.params = validated_params(plugin_for(product.instrument), data["params"])
     for key in ("name", "description"):
         if key in data:
             setattr(product, key, data[key])
-    _commit(product)
+    versioning.commit(product)
     if product.status == ProductStatus.published:
         signals.product_changed.send(product)
     return product
@@ -91,7 +90,7 @@ def update_product(actor: User, product_id: int, data: Mapping[str, Any]) -> Pro
 def change_status(actor: User, product_id: int, action: str, version: int | None = None) -> Product:
     permissions.require_verified_institution()
     product = own_product(actor, product_id, action)
-    _check_version(product, version)
+    versioning.check_version(product, version)
     sources, target = TRANSITIONS[action]
     if product.status not in sources:
         raise Conflict(f"Cannot {action} a product in status {product.status}")
@@ -101,22 +100,10 @@ def change_status(actor: User, product_id: int, action: str, version: int | None
     else:
         product.withdrawn_at = utcnow()
     product.status = target
-    _commit(product)
+    versioning.commit(product)
     signals.product_changed.send(product)
     return product
 
 
-def _check_version(product: Product, version: int | None) -> None:
-    if version is not None and version != product.version:
-        raise Conflict(f"The product was changed by someone else (version {product.version}, you sent {version})",
-                       fields={"version": ["stale"]})
-
-
-def _commit(product: Product) -> None:
-    try:
-        db.session.commit()
-    except StaleDataError as exc:
-        db.session.rollback()
-        raise Conflict("The product was changed by someone else; reload it", fields={"version": ["stale"]}) from exc
 
 
