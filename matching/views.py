@@ -6,7 +6,7 @@ from typing import Any
 
 from greenmatch import permissions
 from greenmatch.accounts.models import Role
-from greenmatch.api import Blueprint, PageArgsSchema, locale, page_dict, page_of, paginate
+from greenmatch.api import Blueprint, PageArgsSchema, locale, page_of, paginate
 from greenmatch.catalog.service import present
 from greenmatch.extensions import db
 
@@ -61,8 +61,8 @@ def list_runs():
 def project_matches(args, project_id: int):
     """Products matched to the project, best first, with reasons and explanation paths
     (owner, its bureau, admins)."""
-    page = paginate(db.session, service.project_matches(permissions.current_actor(), project_id), args["page"],
-                    args["per_page"])
+    actor = permissions.require_user()  # the catalogue is public, its matches are not: anonymous is 401
+    page = paginate(db.session, service.project_matches(actor, project_id), args["page"], args["per_page"])
     page["items"] = [_match_item(m) for m in page["items"]]
     return page
 
@@ -74,11 +74,10 @@ def project_matches(args, project_id: int):
 def leads(args):
     """The verified institution's leads: approved projects matched to its published products, best first."""
     actor = permissions.require_user()
-    stmt = service.leads(actor, args)
-    per_page = args["per_page"]
-    items = db.session.scalars(stmt.limit(per_page).offset((args["page"] - 1) * per_page)).all()
-    return page_dict([{**_match_item(m), "project": present(m.project, actor)} for m in items],
-                     service.leads_total(actor, args), args["page"], per_page)
+    page = paginate(db.session, service.leads(actor, args), args["page"], args["per_page"],
+                    total=service.leads_total(actor, args))
+    page["items"] = [{**_match_item(m), "project": present(m.project, actor)} for m in page["items"]]
+    return page
 
 
 def _engagement(engagement: Engagement, actor) -> dict[str, Any]:

@@ -166,3 +166,10 @@ def test_full_run_killed_midway_keeps_the_previous_results(make_app, f):
 def test_only_admins_start_runs(client, auth, world):
     for role in ("owner", "bureau", "hebei_bank"):
         assert client.post("/api/v1/matching/runs", headers=auth(world[role])).status_code == 403
+
+
+def test_anonymous_callers_are_asked_to_sign_in_for_a_projects_matches(client, auth, world):
+    pid = approved_project(client, auth, world["owner"], world["bureau"])
+    assert client.get(f"{P}/{pid}").status_code == 200  # the catalogue entry is public
+    response = client.get(f"{P}/{pid}/matches")
+    assert response.status_code == 401 and response.get_json()["error"]["code"] == "unauthorized"
