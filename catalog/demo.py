@@ -18,14 +18,12 @@ A step registered under an existing name replaces it; new names are appended (ru
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import click
-from flask import g
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
@@ -526,22 +524,6 @@ def demo_step(name: str) -> Callable[[DemoStep], DemoStep]:
     return register
 
 
-@contextlib.contextmanager
-def acting_as(user: User) -> Iterator[User]:
-    """Run service calls as ``user`` outside a request (the permission layer reads the actor from ``g``)."""
-    missing = object()
-    before = g.get("actor", missing), g.get("actor_id", missing)
-    g.actor, g.actor_id = user, user.id
-    try:
-        yield user
-    finally:
-        for name, value in zip(("actor", "actor_id"), before, strict=True):
-            if value is missing:
-                g.pop(name, None)
-            else:
-                setattr(g, name, value)
-
-
 def _find_org(spec: DemoOrg) -> Organization | None:
     if spec.uscc:
         return db.session.scalar(select(Organization).where(Organization.uscc == spec.uscc))
@@ -598,13 +580,11 @@ def _advance(ctx: DemoContext, spec: DemoProject, project: Project) -> None:
     bureau = ctx.user(reviewing_bureau(spec.form["region_code"]).key)
     for action in PATHS[spec.path][done:]:
         if action == "submit":
-            with acting_as(owner):
-                service.submit_project(owner, project.id)
+            service.submit_project(owner, project.id)
         else:
             note = APPROVE_NOTE if action == "approve" else spec.note
             categories = list(spec.confirm) if action == "approve" and spec.confirm else None
-            with acting_as(bureau):
-                service.review_project(bureau, project.id, action, note, categories)
+            service.review_project(bureau, project.id, action, note, categories)
         ctx.created["transitions"] += 1
 
 
@@ -615,8 +595,7 @@ def seed_projects(ctx: DemoContext) -> None:
         project = ctx.project(spec.enterprise, spec.name)
         if project is None:
             owner = ctx.user(spec.enterprise)
-            with acting_as(owner):
-                project = service.create_project(owner, _form(spec))
+            project = service.create_project(owner, _form(spec))
             ctx.created["projects"] += 1
         _advance(ctx, spec, project)
 
@@ -669,4 +648,4 @@ def logins_command() -> None:
 
 
 __all__ = ["DEMO_PASSWORD", "DEMO_STEPS", "DEMO_PROJECTS", "DemoContext", "demo_step", "seed_demo", "seed_cli",
-           "acting_as", "demo_logins"]
+           "demo_logins"]

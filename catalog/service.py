@@ -71,7 +71,7 @@ def review_queue(actor: User) -> Select:
     """Submitted projects in the bureau's jurisdiction, in green-priority order (the "green approval
     channel"): tier 0 flagged projects (两高, compliance vetoes, greenwashing signals — they need a
     careful look), tier 1 strong green evidence (label dark_green), tier 2 the rest; oldest first in a tier."""
-    permissions.require_role(Role.bureau, Role.admin)
+    permissions.check_role(actor, Role.bureau, Role.admin)
     tier = case(*((getattr(Project, attr) == value, rank) for attr, value, rank in QUEUE_TIERS), else_=OTHER_TIER)
     return (permissions.visible(Project, actor)
             .where(Project.status == ProjectStatus.submitted)
@@ -204,7 +204,7 @@ def create_project(actor: User, data: Mapping[str, Any], *, enterprise_id: int |
     ``commit=False`` only flushes: the caller commits it with its next step (a bureau's import submits the
     draft in the same transaction) or rolls it back."""
     if enterprise_id is None:
-        permissions.require_role(Role.enterprise)
+        permissions.check_role(actor, Role.enterprise)
         enterprise_id = actor.organization_id
     project = Project(enterprise_id=enterprise_id, created_by_id=actor.id, status=ProjectStatus.draft)
     _apply(project, data)
@@ -248,7 +248,7 @@ def submit_project(actor: User, project_id: int, version: int | None = None) -> 
 
 def submit_on_behalf(actor: User, project: Project, note: str) -> Project:
     """A bureau enters a project it imported into the review queue (recorded with the bureau as actor)."""
-    permissions.require_role(Role.bureau)
+    permissions.check_role(actor, Role.bureau)
     permissions.authorize(actor, "review", project)
     _transition(project, actor, "submit", note)
     project.submitted_at = utcnow()
@@ -258,7 +258,7 @@ def submit_on_behalf(actor: User, project: Project, note: str) -> Project:
 
 def review_project(actor: User, project_id: int, decision: str, note: str | None,
                    categories: list[str] | None = None, version: int | None = None) -> Project:
-    permissions.require_role(Role.bureau)
+    permissions.check_role(actor, Role.bureau)
     project = get_project(actor, project_id)
     permissions.authorize(actor, "review", project)
     versioning.check_version(project, version)

@@ -10,7 +10,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from greenmatch.catalog.demo import DemoContext, acting_as, demo_step
+from greenmatch.catalog.demo import DemoContext, demo_step
 from greenmatch.extensions import db
 from greenmatch.products import service as products
 from greenmatch.products.models import Product, ProductStatus
@@ -54,13 +54,12 @@ def seed_products(ctx: DemoContext) -> None:
         org = ctx.org(org_key)
         user = next(u for u in org.users)
         product = db.session.scalar(select(Product).where(Product.institution_id == org.id, Product.name == name))
-        with acting_as(user):
-            if product is None:
-                product = products.create_product(user, {"instrument": instrument, "name": name,
-                                                         "description": description, "params": params})
-                ctx.created["products"] += 1
-            if product.status != ProductStatus.published:
-                products.change_status(user, product.id, "publish")
+        if product is None:
+            product = products.create_product(user, {"instrument": instrument, "name": name,
+                                                     "description": description, "params": params})
+            ctx.created["products"] += 1
+        if product.status != ProductStatus.published:
+            products.change_status(user, product.id, "publish")
 
 
 @demo_step("matching")
@@ -98,16 +97,13 @@ def seed_engagements(ctx: DemoContext) -> None:
             continue
         bank_user = next(u for u in institution.users)
         owner = next(u for u in ctx.org(enterprise_key).users)
-        with acting_as(bank_user):
-            engagement = engagements.request_engagement(bank_user, match.id, "您好，我行可为该项目提供绿色金融支持，期待洽谈。")
+        engagement = engagements.request_engagement(bank_user, match.id, "您好，我行可为该项目提供绿色金融支持，期待洽谈。")
         for step in steps:
             if step in ("accept", "decline"):
-                with acting_as(owner):
-                    engagements.respond(owner, engagement.id, step, "欢迎进一步洽谈。")
+                engagements.respond(owner, engagement.id, step, "欢迎进一步洽谈。")
             else:
                 data = {"status": step}
                 if step == "financed":
                     data |= {"financed_amount_cny": amount, "financed_on": dt.date.today() - dt.timedelta(days=3)}
-                with acting_as(bank_user):
-                    engagements.update_progress(bank_user, engagement.id, data)
+                engagements.update_progress(bank_user, engagement.id, data)
         ctx.created["engagements"] += 1

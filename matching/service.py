@@ -319,7 +319,7 @@ def project_matches(actor: User | None, project_id: int) -> Select:
 def leads(actor: User, args: Mapping[str, Any]) -> Select:
     """The institution's leads: approved projects matched to its published products, best first.
     Count them with :func:`leads_total` (a count of this statement as a subquery is much slower)."""
-    permissions.require_verified_institution()
+    permissions.check_verified_institution(actor)
     stmt = (select(Match).join(Project, Project.id == Match.project_id).join(Product, Product.id == Match.product_id)
             .options(contains_eager(Match.project), contains_eager(Match.product))  # loaded from these joins
             .where(Match.generation == current_generation(), Match.institution_id == actor.organization_id,
@@ -357,7 +357,7 @@ def leads_total(actor: User, args: Mapping[str, Any]) -> int:
     matches against approved projects), approval is final, and a project leaving the library is
     re-matched (``project_withdrawn``; full runs re-match the projects that changed while they ran),
     which deletes its rows. Region and category filters need the projects: those counts join them."""
-    permissions.require_verified_institution()
+    permissions.check_verified_institution(actor)
     if args.get("region") or args.get("category"):
         stmt = leads(actor, args).order_by(None)
         return db.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0

@@ -61,14 +61,26 @@ def require_user() -> User:
 
 
 def require_role(*roles: str) -> User:
-    actor = require_user()
+    """The request's caller, holding one of ``roles`` (views; services check the actor they are given)."""
+    return check_role(require_user(), *roles)
+
+
+def check_role(actor: User | None, *roles: str) -> User:
+    """``actor`` holds one of ``roles``: 401 without an actor, 403 with another role."""
+    if actor is None:
+        raise NotAuthenticated()
     if actor.role not in roles:
         raise Forbidden(f"This needs the role {' or '.join(roles)}")
     return actor
 
 
 def require_verified_institution() -> User:
-    actor = require_role(Role.institution)
+    return check_verified_institution(require_user())
+
+
+def check_verified_institution(actor: User | None) -> User:
+    """``actor`` belongs to a financial institution the platform has verified."""
+    actor = check_role(actor, Role.institution)
     if not actor.organization.verified:
         raise Forbidden("Your institution has not been verified by the platform yet")
     return actor

@@ -62,7 +62,7 @@ def own_product(actor: User, product_id: int, action: str = "edit") -> Product:
 
 
 def create_product(actor: User, data: Mapping[str, Any]) -> Product:
-    permissions.require_verified_institution()
+    permissions.check_verified_institution(actor)
     plugin = plugin_for(data["instrument"])
     product = Product(institution_id=actor.organization_id, created_by_id=actor.id, instrument=plugin.key,
                       name=data["name"], description=data.get("description", ""),
@@ -73,7 +73,7 @@ def create_product(actor: User, data: Mapping[str, Any]) -> Product:
 
 
 def update_product(actor: User, product_id: int, data: Mapping[str, Any]) -> Product:
-    permissions.require_verified_institution()
+    permissions.check_verified_institution(actor)
     product = own_product(actor, product_id, "edit")
     versioning.check_version(product, data.get("version"))
     if "params" in data:
@@ -88,7 +88,7 @@ def update_product(actor: User, product_id: int, data: Mapping[str, Any]) -> Pro
 
 
 def change_status(actor: User, product_id: int, action: str, version: int | None = None) -> Product:
-    permissions.require_verified_institution()
+    permissions.check_verified_institution(actor)
     product = own_product(actor, product_id, action)
     versioning.check_version(product, version)
     sources, target = TRANSITIONS[action]
