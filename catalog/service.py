@@ -93,6 +93,11 @@ def may_see_contact(actor: User | None, project: Project) -> bool:
     return permissions.can(actor, "view_contact", project)
 
 
+def contact_for(actor: User | None, project: Project) -> dict[str, Any] | None:
+    """The project's contact if ``actor`` may see it (its enterprise, an institution it accepted ...)."""
+    return project.contact if may_see_contact(actor, project) else None
+
+
 class ProjectView:
     """A project as one caller may see it: ``contact`` is absent (not null) unless they may see it.
     ``show_contact`` may be a callable, asked on the first read of ``contact`` (a schema that excludes

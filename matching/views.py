@@ -7,7 +7,7 @@ from typing import Any
 from greenmatch import permissions
 from greenmatch.accounts.models import Role
 from greenmatch.api import Blueprint, PageArgsSchema, locale, page_of, paginate
-from greenmatch.catalog.service import present
+from greenmatch.catalog.service import contact_for, present
 from greenmatch.extensions import db
 
 from . import engagements, notifications, service
@@ -80,10 +80,14 @@ def leads(args):
     return page
 
 
+ENGAGEMENT_FIELDS = tuple(EngagementSchema().fields)
+
+
 def _engagement(engagement: Engagement, actor) -> dict[str, Any]:
-    data = {k: getattr(engagement, k) for k in EngagementSchema().fields if hasattr(engagement, k)}
-    if permissions.can(actor, "view_contact", engagement.project):
-        data["contact"] = engagement.project.contact
+    data = {k: getattr(engagement, k) for k in ENGAGEMENT_FIELDS if hasattr(engagement, k)}
+    contact = contact_for(actor, engagement.project)
+    if contact is not None:  # absent, not null, for those who may not see it
+        data["contact"] = contact
     return data
 
 

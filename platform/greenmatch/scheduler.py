@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from flask import Flask, current_app
@@ -165,5 +166,11 @@ def run(app: Flask, run_for: float | None = None) -> None:
     log.info("scheduler started with jobs: %s", ", ".join(JOBS))
     started = time.monotonic()
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
-        scheduler.start()
+        try:
+            scheduler.start()
+        except JobLookupError:
+            # the timed stop ran in an executor thread and emptied the job store while the main loop was
+            # still rescheduling a job it had just fired: nothing is lost, the scheduler is stopping
+            if scheduler.running:
+                raise
     log.info("scheduler stopped after %.0f s", time.monotonic() - started)

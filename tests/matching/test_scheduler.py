@@ -38,7 +38,7 @@ def test_two_scheduler_processes_run_each_occurrence_once(app, app_ctx, tmp_path
     env = dict(os.environ, GREENMATCH_DATABASE_URL=TEST_DATABASE_URL, GREENMATCH_INSTANCE_PATH=str(tmp_path),
                GREENMATCH_SCHEDULE='{"expire_engagements": {"second": "*"}}', GREENMATCH_LOG_LEVEL="INFO",
                GREENMATCH_INSTRUMENTS='["green_credit"]')
-    procs = [subprocess.Popen([CLI, "scheduler", "run", "--run-for", "8"], env=env, stdout=subprocess.PIPE,
+    procs = [subprocess.Popen([CLI, "scheduler", "run", "--run-for", "6"], env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=60)[0] for p in procs]
     assert all(p.returncode == 0 for p in procs), outputs

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from .. import permissions
 from ..accounts.models import Role
 from ..catalog import reference
+from ..catalog import service as catalog
 from ..errors import ApiError, Conflict, NotFound
 from ..extensions import db
 from ..instruments import current_plugins
@@ -210,7 +211,7 @@ def engagements():
 
 
 def _engagement_page(actor, engagement, errors: dict | None = None, values: dict | None = None, status: int = 200):
-    contact = engagement.project.contact if permissions.can(actor, "view_contact", engagement.project) else None
+    contact = catalog.contact_for(actor, engagement.project)
     return render_template(
         "engagements/detail.html", engagement=engagement, contact=contact,
         events=engagement_service.history(actor, engagement.id), actor=actor, errors=errors or {},
