@@ -3,6 +3,9 @@ leads with explanations, engagement requests; engagement pages shared with enter
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
@@ -60,6 +63,22 @@ def _product_body(plugin, form) -> tuple[dict | None, dict]:
     return forms.load(ProductInSchema(), {k: v for k, v in payload.items() if v != ""})
 
 
+def _save_product(plugin, save: Callable[[dict], Any]) -> tuple[Any, dict]:
+    """Validate the submitted product form and ``save`` it: (what ``save`` returned, page errors by field).
+    A Conflict (a stale version) is left to the caller."""
+    data, errors = _product_body(plugin, request.form)
+    if errors:
+        return None, errors
+    try:
+        return save(data), {}
+    except Conflict:
+        raise
+    except ApiError as exc:
+        if not exc.fields:
+            raise
+        return None, forms.page_errors(exc.fields)
+
+
 @bp.route("/products/new/<instrument>", methods=["GET", "POST"])
 def product_new(instrument: str):
     actor = permissions.require_verified_institution()
@@ -67,14 +86,7 @@ def product_new(instrument: str):
     if request.method == "GET":
         return _product_form(plugin, {}, {})
     values = forms.product_submitted_values(plugin.describe(lang())["params_schema"], request.form)
-    data, errors = _product_body(plugin, request.form)
-    if not errors:
-        try:
-            product = products.create_product(actor, data)
-        except ApiError as exc:
-            if not exc.fields:
-                raise
-            errors = forms.page_errors(exc.fields)
+    product, errors = _save_product(plugin, lambda data: products.create_product(actor, data))
     if errors:
         flash(form_problem(), "danger")
         return _product_form(plugin, values, errors, status=422)
@@ -108,20 +120,14 @@ def product_edit(product_id: int):
     if request.method == "GET":
         return _product_form(plugin, forms.product_form_values(item), {}, item)
     values = forms.product_submitted_values(plugin.describe(lang())["params_schema"], request.form)
-    data, errors = _product_body(plugin, request.form)
-    if not errors:
-        try:
-            products.update_product(actor, item.id, {"name": data["name"], "description": data["description"],
-                                                     "params": data["params"],
-                                                     "version": forms.form_version(request.form)})
-        except Conflict as exc:  # changed meanwhile: keep what the user typed, against the current version
-            flash(translate_service(exc.message), "warning")
-            values["version"] = products.get_product(actor, product_id).version
-            return _product_form(plugin, values, {}, item, 409)
-        except ApiError as exc:
-            if not exc.fields:
-                raise
-            errors = forms.page_errors(exc.fields)
+    try:
+        errors = _save_product(plugin, lambda data: products.update_product(actor, item.id, {
+            "name": data["name"], "description": data["description"], "params": data["params"],
+            "version": forms.form_version(request.form)}))[1]
+    except Conflict as exc:  # changed meanwhile: keep what the user typed, against the current version
+        flash(translate_service(exc.message), "warning")
+        values["version"] = products.get_product(actor, product_id).version
+        return _product_form(plugin, values, {}, item, 409)
     if errors:
         flash(form_problem(), "danger")
         return _product_form(plugin, values, errors, item, 422)
