@@ -22,6 +22,13 @@ from greenmatch.extensions import db, limiter
 from support import factories
 from support.services import POSTGRES_ADMIN_URL, require_service
 
+# The third-party example plugin (tests/plugins/thirdparty) is installed by ./scripts/bootstrap into a folder
+# of its own, visible to the tests and their subprocesses only, never to the served demo.
+_TEST_PLUGINS = Path(sys.prefix) / "test-plugins"
+if _TEST_PLUGINS.is_dir():
+    sys.path.insert(1, str(_TEST_PLUGINS))
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_TEST_PLUGINS), os.environ.get("PYTHONPATH")]))
+
 BUILTIN_INSTRUMENTS = ["green_credit", "green_bond", "reits", "green_insurance", "green_fund"]
 _tmp = tempfile.mkdtemp(prefix="greenmatch-tests-")
 TEST_DATABASE_URL = os.environ.get("GREENMATCH_TEST_DATABASE_URL") or f"sqlite:///{_tmp}/test.db"

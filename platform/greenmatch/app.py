@@ -10,6 +10,7 @@ from flask import Flask, request, session
 from flask_login import current_user
 
 from . import config as config_module
+from . import migrations as _migrations
 from .api import Api, IdConverter
 from .errors import register_error_handlers
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -18,7 +19,9 @@ from .log import configure_logging
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent.parent
-MIGRATIONS_DIR = REPO_DIR / "migrations"
+# The migrations travel inside the package (greenmatch.migrations, mapped from migrations/ in setup.cfg),
+# so an installed wheel finds them as well as a source checkout does.
+MIGRATIONS_DIR = Path(_migrations.__file__).resolve().parent
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 

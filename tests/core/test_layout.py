@@ -1,6 +1,7 @@
 """The package layout installs cleanly and never shadows the standard library."""
 
 import configparser
+import os
 import platform as stdlib_platform
 import subprocess
 import sys
@@ -62,3 +63,14 @@ def test_python_m_pytest_from_root_sees_the_standard_platform_module():
 def test_instrument_entry_point_group_is_declared():
     eps = _setup_cfg()["options.entry_points"]["greenmatch.instruments"]
     assert "green_credit" in eps and "green_fund" in eps
+
+
+def test_the_test_only_plugin_is_invisible_outside_the_tests():
+    """./scripts/serve runs the venv's python without the tests' plugin folder: the demo offers only the
+    instruments really installed (the five built-ins), never the example third-party plugin of the tests."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    probe = ("from importlib.metadata import entry_points; "
+             "print(' '.join(sorted(e.name for e in entry_points(group='greenmatch.instruments'))))")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.split() == sorted(["green_bond", "green_credit", "green_fund", "green_insurance", "reits"])

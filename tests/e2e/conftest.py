@@ -6,7 +6,8 @@ Chromium through Playwright's sync API.
   It never touches the database of the rest of the suite (``GREENMATCH_TEST_DATABASE_URL``).
 * ``browser`` (session) and ``new_page(lang)``: a fresh browser context per role, 1366×900, in the
   language asked for (Accept-Language), so each role has its own session cookie.
-* ``shot(page, name)``: a screenshot in ``docs/screenshots/<lang>-<name>.png``.
+* ``shot(page, name)``: a screenshot in ``tests/e2e/screenshots/<lang>-<name>.png`` (ignored by git;
+  ``./scripts/screenshots`` writes them to ``docs/screenshots/`` instead).
 
 Without /usr/bin/chromium the tests are skipped locally and fail when CI=true.
 """
@@ -31,7 +32,9 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# Test runs write screenshots to an ignored folder, so a run leaves the checkout clean; `./scripts/screenshots`
+# refreshes the documented ones in docs/screenshots/ by pointing GREENMATCH_SCREENSHOTS there.
+SCREENSHOTS = Path(os.environ.get("GREENMATCH_SCREENSHOTS") or ROOT / "tests" / "e2e" / "screenshots")
 VIEWPORT = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 PASSWORD = "correct horse battery"
@@ -146,7 +149,7 @@ def check_accessible(page) -> None:
 
 
 def shot(page, name: str, full_page: bool = True) -> Path:
-    """Save ``docs/screenshots/<lang>-<name>.png`` (the full page, or what the viewport shows), after
+    """Save ``<SCREENSHOTS>/<lang>-<name>.png`` (the full page, or what the viewport shows), after
     checking the page's basic accessibility."""
     check_accessible(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@ an enterprise registers, files and submits a project (category suggested by the 
 the bureau approves it from its green-priority queue; an institution registers, is verified by the admin,
 publishes a product, finds the project among its leads with an explanation and requests an engagement;
 the enterprise accepts; the institution records the financing; the bureau's dashboard shows the amount.
-Screenshots of every main page land in docs/screenshots/.
+Screenshots of every main page land in tests/e2e/screenshots/ (``./scripts/screenshots``: docs/screenshots/).
 """
 
 from __future__ import annotations
