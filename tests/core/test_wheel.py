@@ -9,6 +9,7 @@ inside that folder, and ``.pth`` files in a folder added by a ``.pth`` line are 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -28,9 +29,16 @@ def _run(args, **kwargs) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
+    """Built from a copy of the checkout's files (tracked or not ignored), so neither a stale ``build/``
+    folder nor the tests' own output can slip into the wheel, and the checkout stays clean."""
     out = tmp_path_factory.mktemp("wheel")
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(ROOT),
-          "-w", str(out)], cwd=out)
+    source = out / "source"
+    files = _run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT).stdout.split("\0")
+    for name in filter(None, files):
+        if (ROOT / name).is_file():
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", str(source), "-w", str(out)], cwd=out)
     (built,) = out.glob("greenmatch-*.whl")
     return built
 
