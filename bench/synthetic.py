@@ -28,7 +28,7 @@ from typing import Any
 from greenmatch.catalog import reference
 from greenmatch.facts import ProductFacts, ProjectFacts
 from greenmatch.instruments import common_params_check
-from greenmatch.matching.scorer import Outcome
+from greenmatch.matching.product_index import Outcome
 
 INSTRUMENTS = ("green_credit", "green_bond", "reits", "green_insurance", "green_fund")
 

@@ -3,7 +3,7 @@
 For every project x product, in a Python loop: ``plugin.check(project, product)`` decides
 eligibility (the plugin contract itself, not the scorer's vectorised rules), then each meta-path
 proximity is found by walking the networkx graph from both ends
-(:meth:`greenmatch.matching.graph.MatchGraph.proximity`), and the score formula of
+(:meth:`greenmatch.matching.network.MatchGraph.proximity`), and the score formula of
 :mod:`greenmatch.matching.scorer` is applied with its scalar helpers. Slow by design (it is the
 benchmark's yardstick) and exact: the bulk engine must produce the same top-K lists.
 """
@@ -17,8 +17,9 @@ from typing import Any
 from greenmatch.facts import ProductFacts, ProjectFacts
 from greenmatch.instruments import InstrumentPlugin
 
-from .graph import MatchGraph
-from .scorer import Outcome, amount_fit, policy_score, round_score
+from .formulas import amount_fit, policy_score, round_score
+from .network import MatchGraph
+from .product_index import Outcome
 from .settings import PATH_COMPONENTS, MatchSettings
 
 

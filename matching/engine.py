@@ -58,26 +58,15 @@ import numpy as np
 from greenmatch.facts import ProductFacts, ProjectFacts
 from greenmatch.instruments import InstrumentPlugin, Reason
 
+from .blocks import HalfPathTable, ProjectBlock, ProjectEvaluation, assemble_block, evaluate_projects, gc_paused
 from .explain import BatchExplainer, ExplanationPath
-from .graph import INSTRUMENT, MatchGraph, NodeKey, Taxonomy
-from .scorer import (
-    ChunkScores,
-    HalfPathTable,
-    Outcome,
-    ProductIndex,
-    ProductTop,
-    ProjectBlock,
-    ProjectEvaluation,
-    Vocabulary,
-    assemble_block,
-    compressed_X,
-    evaluate_projects,
-    gc_paused,
-    score_block,
-    score_chunk,
-    top_pairs,
-)
+from .formulas import Vocabulary
+from .graph import INSTRUMENT, NodeKey
+from .network import MatchGraph
+from .product_index import Outcome, ProductIndex
+from .scorer import ChunkScores, ProductTop, compressed_X, score_block, score_chunk, top_pairs
 from .settings import MatchSettings
+from .taxonomy import Taxonomy
 
 __all__ = ["Match", "MatchBatch", "MatchEngine", "MatchResult", "MatchRun", "Outcome", "ProductIndex",
            "ProjectIndex", "RunStats"]

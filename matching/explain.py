@@ -26,6 +26,8 @@ from greenmatch.codes import normalize_industry_code
 from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import Reason
 
+from .blocks import ProjectBlock
+from .formulas import amount_fit, policy_items
 from .graph import (
     CATEGORY,
     CATEGORY_ROOT,
@@ -39,10 +41,10 @@ from .graph import (
     TAG,
     NodeKey,
     ProjectLinks,
-    Taxonomy,
 )
-from .scorer import ProductIndex, ProjectBlock, amount_fit, policy_items
+from .product_index import ProductIndex
 from .settings import PATH_COMPONENTS, MatchSettings
+from .taxonomy import Taxonomy
 
 
 class ExplanationPath(NamedTuple):

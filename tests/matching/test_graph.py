@@ -32,8 +32,8 @@ from greenmatch.matching.graph import (
     TAG,
     TARGETS,
     WITHIN,
-    MatchGraph,
 )
+from greenmatch.matching.network import MatchGraph
 from greenmatch.matching.settings import PATH_COMPONENTS, MatchSettings
 
 

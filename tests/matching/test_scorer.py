@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from greenmatch.facts import CERTIFICATIONS, COLLATERAL, RISK_EXPOSURES, STAGES, ProductFacts, ProjectFacts
 from greenmatch.instruments import InstrumentFit, InstrumentPlugin, ProductRequirements, Reason
 from greenmatch.matching.engine import MatchEngine, Outcome
-from greenmatch.matching.scorer import amount_fit, hard_mask, policy_score
+from greenmatch.matching.formulas import amount_fit, policy_score
+from greenmatch.matching.hard_rules import hard_mask
 from greenmatch.matching.settings import MatchSettings
 
 
