@@ -200,6 +200,8 @@ def listing(actor: User, args: Mapping[str, Any]) -> Select:
         stmt = stmt.where(Engagement.status == args["status"])
     if args.get("project_id"):
         stmt = stmt.where(Engagement.project_id == args["project_id"])
+    if args.get("overdue"):
+        stmt = stmt.where(Engagement.status == S.accepted, Engagement.due_at < utcnow())
     return stmt.order_by(Engagement.updated_at.desc(), Engagement.id.desc())
 
 

@@ -137,6 +137,15 @@ class Engagement(TimestampMixin, Base):
     responded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     financed_amount_cny: Mapped[Decimal | None] = mapped_column(Numeric(18, 2))
     financed_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Set when the engagement came from an accepted offer: the institution must make contact (move it to
+    # in_progress) by then; past it, the project's bureau is told (matching.demand.escalate_overdue).
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    escalated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def overdue(self) -> bool:
+        """Accepted from an offer and still not contacted past its deadline."""
+        return bool(self.due_at and self.status == EngagementStatus.accepted and self.due_at < utcnow())
 
     project: Mapped[Project] = relationship(lazy="joined")
     product: Mapped[Product] = relationship(lazy="joined")
@@ -194,3 +203,77 @@ class JobClaim(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(20), default="running")
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class FinancingRequestStatus(enum.StrEnum):
+    open = "open"  # taking offers (until closes_on, or max_offers offers are in)
+    accepted = "accepted"  # the enterprise accepted one offer
+    closed = "closed"  # withdrawn by the enterprise, or closed without an accepted offer
+
+
+class FinancingRequest(TimestampMixin, Base):
+    """An enterprise's call for offers on an approved project (the 绿贷通 pattern: the firm posts a need,
+    the first ``max_offers`` institutions may answer, the firm picks one)."""
+
+    __tablename__ = "financing_requests"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'accepted', 'closed')", name="status"),
+        CheckConstraint("offers_count <= max_offers", name="offers_within_max"),
+        CheckConstraint("amount_cny > 0", name="amount_positive"),
+        Index("ix_financing_requests_status_closes", "status", "closes_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    amount_cny: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    term_months: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(Text)
+    instruments: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: any instrument
+    closes_on: Mapped[dt.date] = mapped_column(Date)
+    max_offers: Mapped[int] = mapped_column(Integer)
+    # Offers taken so far: raised by one conditional UPDATE per offer, so concurrent offers never pass max_offers.
+    offers_count: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(20), default=FinancingRequestStatus.open)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    project: Mapped[Project] = relationship(lazy="joined")
+    enterprise: Mapped[Organization] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class OfferStatus(enum.StrEnum):
+    submitted = "submitted"
+    accepted = "accepted"
+    declined = "declined"  # another offer was accepted, or the request was closed
+
+
+class Offer(TimestampMixin, Base):
+    """An institution's answer to a financing request, through one of its published products."""
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        CheckConstraint("status IN ('submitted', 'accepted', 'declined')", name="status"),
+        CheckConstraint("amount_cny > 0", name="amount_positive"),
+        UniqueConstraint("request_id", "institution_id", name="uq_offers_request_institution"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("financing_requests.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    institution_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    amount_cny: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    # the price: annual interest rate (credit, funds), premium rate (insurance) or coupon guidance (bonds), in %
+    annual_rate_pct: Mapped[Decimal | None] = mapped_column(Numeric(7, 4))
+    term_months: Mapped[int] = mapped_column(Integer)
+    collateral: Mapped[list[str]] = mapped_column(JSON, default=list)
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default=OfferStatus.submitted)
+    engagement_id: Mapped[int | None] = mapped_column(ForeignKey("engagements.id"))
+
+    request: Mapped[FinancingRequest] = relationship(lazy="joined")
+    product: Mapped[Product] = relationship(lazy="joined")
+    institution: Mapped[Organization] = relationship(lazy="joined")

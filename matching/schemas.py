@@ -123,6 +123,8 @@ class EngagementSchema(Schema):
     contact = fields.Dict(required=False)
     financed_amount_cny = fields.Float(allow_none=True)
     financed_on = fields.Date(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)  # contact deadline of an engagement made from an accepted offer
+    overdue = fields.Boolean()
     responded_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -130,6 +132,7 @@ class EngagementSchema(Schema):
 
 class EngagementQuerySchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf([s.value for s in EngagementStatus]))
+    overdue = fields.Boolean()  # only engagements past their contact deadline
     project_id = id_field()
 
 

@@ -76,7 +76,7 @@ def _register_models() -> None:
     from .accounts import models  # noqa: F401
     from .catalog import models as catalog_models  # noqa: F401
     from .catalog import policy  # noqa: F401
-    from .matching import demo_steps, engagements, receivers  # noqa: F401
+    from .matching import demand, demo_steps, engagements, receivers  # noqa: F401
     from .matching import models as matching_models  # noqa: F401
     from .products import models as product_models  # noqa: F401
     from .products import policy as product_policy  # noqa: F401
@@ -87,13 +87,14 @@ def _register_blueprints(app: Flask) -> None:
     from .accounts.views import blp as accounts_blp
     from .catalog.io_views import blp as catalog_io_blp
     from .catalog.views import blp as catalog_blp
+    from .matching.demand_views import blp as demand_blp
     from .matching.views import blp as matching_blp
     from .products.views import blp as products_blp
 
     app.url_map.converters["int"] = IdConverter  # every <int:...> of a rule is an id
     api = Api(app)
     app.extensions["greenmatch.api"] = api
-    for blp in (accounts_blp, catalog_blp, catalog_io_blp, products_blp, matching_blp):
+    for blp in (accounts_blp, catalog_blp, catalog_io_blp, products_blp, matching_blp, demand_blp):
         api.register_blueprint(blp)
         csrf.exempt(blp)
     app.register_blueprint(health.bp)

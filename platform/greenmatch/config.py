@@ -70,6 +70,12 @@ class Defaults:
     # Matching weights and limits (greenmatch.matching.settings.MatchSettings field names).
     MATCHING: dict[str, Any] = {}
 
+    # Demand side (matching.demand). Huzhou's 绿贷通 lets the first three banks answer a posted need and
+    # gives the chosen bank a week to make contact; both are deployment settings, these are the defaults.
+    FINANCING_MAX_OFFERS = 3
+    FINANCING_MAX_OFFERS_LIMIT = 10  # the most an enterprise may ask for on one request
+    OFFER_CONTACT_DUE_DAYS = 7
+
     # Scheduler (only the `greenmatch scheduler run` process uses these)
     SCHEDULER_TIMEZONE = "Asia/Shanghai"
     ENGAGEMENT_EXPIRY_DAYS = 14

@@ -1,0 +1,90 @@
+"""HTTP API of the demand side: financing requests, offers, accepting an offer (api.md §5 "Demand side")."""
+
+from __future__ import annotations
+
+from greenmatch import permissions
+from greenmatch.api import Blueprint, page_of, paginate
+from greenmatch.catalog.schemas import VersionSchema
+from greenmatch.extensions import db
+
+from . import demand
+from .demand_schemas import (
+    FinancingRequestInSchema,
+    FinancingRequestQuerySchema,
+    FinancingRequestSchema,
+    OfferInSchema,
+    OfferSchema,
+)
+from .schemas import EngagementSchema
+from .views import _engagement
+
+blp = Blueprint("demand", __name__, url_prefix="/api/v1", description="Financing requests and competing offers")
+
+
+@blp.route("/financing-requests", methods=["POST"])
+@blp.arguments(FinancingRequestInSchema)
+@blp.response(201, FinancingRequestSchema)
+@blp.errors(400, 401, 403, 404, 409, 422)
+def create_request(data):
+    """Ask for offers on an approved project (its enterprise). Institutions whose published products match
+    the project are told; the first ``max_offers`` (default 3) may offer."""
+    actor = permissions.require_user()
+    return demand.create_request(actor, data)
+
+
+@blp.route("/financing-requests")
+@blp.arguments(FinancingRequestQuerySchema, location="query")
+@blp.response(200, page_of(FinancingRequestSchema))
+@blp.errors(401, 422)
+def list_requests(args):
+    """The caller's side: an enterprise its own requests, an institution those open to it, a bureau those
+    of its jurisdiction, an admin all."""
+    actor = permissions.require_user()
+    return paginate(db.session, demand.listing(actor, args), args["page"], args["per_page"])
+
+
+@blp.route("/financing-requests/<int:request_id>")
+@blp.response(200, FinancingRequestSchema)
+@blp.errors(401, 404)
+def get_request(request_id: int):
+    """One financing request."""
+    return demand.get_request(permissions.require_user(), request_id)
+
+
+@blp.route("/financing-requests/<int:request_id>/close", methods=["POST"])
+@blp.arguments(VersionSchema, required=False)
+@blp.response(200, FinancingRequestSchema)
+@blp.errors(401, 403, 404, 409, 422)
+def close_request(data, request_id: int):
+    """Withdraw the request (its enterprise): submitted offers are declined with notice."""
+    return demand.close_request(permissions.require_user(), request_id, (data or {}).get("version"))
+
+
+@blp.route("/financing-requests/<int:request_id>/offers", methods=["POST"])
+@blp.arguments(OfferInSchema)
+@blp.response(201, OfferSchema)
+@blp.errors(400, 401, 403, 404, 409, 422)
+def make_offer(data, request_id: int):
+    """Offer on a request (verified institution, through one of its published products). 409 once the
+    request has ``max_offers`` offers, is past its closing date or settled, or this institution offered."""
+    return demand.make_offer(permissions.require_user(), request_id, data)
+
+
+@blp.route("/financing-requests/<int:request_id>/offers")
+@blp.response(200, page_of(OfferSchema))
+@blp.errors(401, 404)
+def list_offers(request_id: int):
+    """The request's offers, cheapest first (the enterprise sees all; an institution its own)."""
+    actor = permissions.require_user()
+    items = list(db.session.scalars(demand.offers_of(actor, request_id)))
+    return {"items": items, "total": len(items), "page": 1, "per_page": max(len(items), 1)}
+
+
+@blp.route("/offers/<int:offer_id>/accept", methods=["POST"])
+@blp.response(200, EngagementSchema)
+@blp.errors(401, 403, 404, 409)
+def accept_offer(offer_id: int):
+    """Accept one offer (the request's enterprise): an ``accepted`` engagement with a ``due_at`` contact
+    deadline; the other offers are declined."""
+    actor = permissions.require_user()
+    return _engagement(demand.accept_offer(actor, offer_id), actor)
