@@ -1,7 +1,5 @@
-"""Spreadsheets of the catalogue: the bureau's Excel export and the bulk import of financing-need forms.
-
-Export (:func:`export_workbook`): one row per project the caller may see, bilingual headers (a Chinese
-row above an English row), frozen header, column widths, money formats.
+"""The bulk import of financing-need forms and its template (the export: :mod:`.excel_export`; what both
+share: :mod:`.sheets`).
 
 Import (:func:`import_projects`): an ``.xlsx`` or ``.csv`` (UTF-8 with or without BOM; GB18030 as the
 fallback Excel in Chinese locales writes) whose header names the contract's project fields in Chinese or
@@ -19,18 +17,15 @@ spreadsheet row number and reasons and never blocks or half-writes the good ones
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
 from marshmallow import ValidationError
 from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -41,144 +36,17 @@ from greenmatch.db import utcnow
 from greenmatch.errors import ApiError, Forbidden, Invalid, flatten_messages
 from greenmatch.extensions import db
 
-from . import assessment, reference, screening, service, stats
+from . import reference, service
 from .models import Project
 from .schemas import ProjectInSchema
-from .stats import CHINA_TZ
+from .sheets import HEADER_ALIGNMENT, HEADER_FILL, HEADER_FONT, setting, unescape_text
 
 log = logging.getLogger(__name__)
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Settings (app.config) with their defaults.
 DEFAULT_IMPORT_MAX_ROWS = 5000  # IMPORT_MAX_ROWS: data rows per imported file
-DEFAULT_EXPORT_MAX_ROWS = 50000  # EXPORT_MAX_ROWS: projects per exported workbook
 MAX_COLUMNS = 120  # columns read from an imported sheet (more are ignored)
 HEADER_SCAN_ROWS = 10  # the header row must be among the first rows
-
-# Chinese names of the codes in the export, from the (zh, en) tables of the statistics, screening and assessment.
-STATUS_NAMES = {key: zh for key, (zh, _en) in stats.STATUS_NAMES.items()}
-STAGE_NAMES = {key: zh for key, (zh, _en) in screening.STAGE_NAMES.items()}
-LABEL_NAMES = {key: zh for key, (zh, _en) in assessment.LABEL_NAMES.items()}
-MONEY_FORMAT = "#,##0.00"
-DATE_FORMAT = "yyyy-mm-dd"
-
-
-def setting(name: str, default: int) -> int:
-    return int(current_app.config.get(name, default))
-
-
-# ================================================================================================
-# Export
-# ================================================================================================
-@dataclass(frozen=True)
-class ExportColumn:
-    key: str
-    zh: str
-    en: str
-    width: float
-    value: Callable[[Project], Any]
-    number_format: str | None = None
-
-
-def _china_date(value: dt.datetime | None) -> dt.date | None:
-    return value.astimezone(CHINA_TZ).date() if value is not None else None
-
-
-def _money(value: Any) -> float | None:
-    return float(value) if value is not None else None
-
-
-def _effective(project: Project) -> list[str]:
-    return [row.code for row in project.category_rows if row.effective]
-
-
-def _category_names(project: Project) -> str:
-    cats = reference.catalogue()
-    return "；".join(cats[c].name_zh for c in _effective(project) if c in cats)
-
-
-def _bilingual(names: Mapping[str, str], key: str | None) -> str | None:
-    if key is None:
-        return None
-    return f"{names[key]} {key}" if key in names else key
-
-
-EXPORT_COLUMNS: tuple[ExportColumn, ...] = (
-    ExportColumn("id", "编号", "ID", 8, lambda p: p.id),
-    ExportColumn("name", "项目名称", "Project name", 40, lambda p: p.name),
-    ExportColumn("enterprise", "企业名称", "Enterprise", 32, lambda p: p.enterprise.name),
-    ExportColumn("enterprise_uscc", "统一社会信用代码", "Enterprise USCC", 22, lambda p: p.enterprise.uscc),
-    ExportColumn("region_code", "地区代码", "Region code", 11, lambda p: p.region_code),
-    ExportColumn("region", "所在地区", "Region", 24, lambda p: reference.region_name(p.region_code, full=True)),
-    ExportColumn("industry_code", "行业代码", "Industry code (GB/T 4754)", 11, lambda p: p.industry_code),
-    ExportColumn("industry", "所属行业", "Industry", 24, lambda p: reference.industry_name(p.industry_code)),
-    ExportColumn("categories", "目录类别代码", "Catalogue codes", 16, lambda p: "; ".join(_effective(p))),
-    ExportColumn("category_names", "目录类别名称", "Catalogue categories", 40, _category_names),
-    ExportColumn("stage", "阶段", "Stage", 16, lambda p: _bilingual(STAGE_NAMES, p.stage)),
-    ExportColumn("total_investment_cny", "总投资（元）", "Total investment (CNY)", 18,
-                 lambda p: _money(p.total_investment_cny), MONEY_FORMAT),
-    ExportColumn("financing_need_cny", "融资需求（元）", "Financing need (CNY)", 18,
-                 lambda p: _money(p.financing_need_cny), MONEY_FORMAT),
-    ExportColumn("status", "状态", "Status", 16, lambda p: _bilingual(STATUS_NAMES, p.status)),
-    ExportColumn("green_score", "绿色评分", "Green score", 10, lambda p: p.green_score, "0"),
-    ExportColumn("label", "绿色标识", "Label", 16, lambda p: _bilingual(LABEL_NAMES, p.label)),
-    ExportColumn("flagged", "风险提示", "Flagged", 10, lambda p: "是 yes" if p.flagged else "否 no"),
-    ExportColumn("submitted_at", "提交日期", "Submitted on", 12, lambda p: _china_date(p.submitted_at), DATE_FORMAT),
-    ExportColumn("decided_at", "审核决定日期", "Decided on", 12, lambda p: _china_date(p.decided_at), DATE_FORMAT),
-)
-EXPORT_HEADER_ROWS = 2  # Chinese names, then English names
-_HEADER_FILL = PatternFill("solid", fgColor="E2EFDA")
-
-
-def export_workbook(projects: Iterable[Project], *, title: str = "项目 Projects",
-                    notes: Mapping[str, Any] | None = None) -> Workbook:
-    """A workbook with one row per project (sheet 1) and what was exported (sheet 2, ``notes``)."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = title[:31]
-    ws.append([c.zh for c in EXPORT_COLUMNS])
-    ws.append([c.en for c in EXPORT_COLUMNS])
-    for row in ws.iter_rows(min_row=1, max_row=EXPORT_HEADER_ROWS):
-        for cell in row:
-            cell.font = Font(bold=True)
-            cell.fill = _HEADER_FILL
-            cell.alignment = Alignment(vertical="center", wrap_text=True)
-    for index, column in enumerate(EXPORT_COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = column.width
-    count = 0
-    for project in projects:
-        ws.append([column.value(project) for column in EXPORT_COLUMNS])
-        count += 1
-        for index, column in enumerate(EXPORT_COLUMNS, start=1):
-            cell = ws.cell(row=ws.max_row, column=index)
-            if column.number_format:
-                cell.number_format = column.number_format
-            if cell.data_type == "f":  # user text starting with "=" stays text, never a formula
-                cell.data_type = "s"
-    ws.freeze_panes = ws.cell(row=EXPORT_HEADER_ROWS + 1, column=3)  # headers and id + name stay visible
-    if count:
-        ws.auto_filter.ref = f"A{EXPORT_HEADER_ROWS}:{get_column_letter(len(EXPORT_COLUMNS))}{ws.max_row}"
-
-    about = wb.create_sheet("说明 About")
-    about.column_dimensions["A"].width = 28
-    about.column_dimensions["B"].width = 60
-    about.append(["导出时间 Exported at", dt.datetime.now(CHINA_TZ).strftime("%Y-%m-%d %H:%M (UTC+8)")])
-    about.append(["项目数 Projects", count])
-    for key, value in (notes or {}).items():
-        about.append([key, value])
-    about.append(["金额单位 Amounts", "人民币元 CNY yuan"])
-    return wb
-
-
-def workbook_bytes(wb: Workbook) -> bytes:
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-def export_filename(prefix: str = "greenmatch-projects") -> str:
-    return f"{prefix}-{dt.datetime.now(CHINA_TZ):%Y%m%d-%H%M}.xlsx"
-
 
 # ================================================================================================
 # Import: columns
@@ -300,9 +168,7 @@ def template_workbook() -> Workbook:
         letter = get_column_letter(index)
         ws.column_dimensions[letter].width = 40 if column.key in ("name", "description") else 18
         cell = ws.cell(row=1, column=index)
-        cell.font = Font(bold=True)
-        cell.fill = _HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        cell.font, cell.fill, cell.alignment = HEADER_FONT, HEADER_FILL, HEADER_ALIGNMENT
         if column.kind in ("code", "list"):
             for row in range(2, 502):
                 ws.cell(row=row, column=index).number_format = "@"
@@ -498,7 +364,7 @@ def convert_cell(column: ImportColumn, value: Any, scale: int = 1) -> Any:
     if kind == "text":
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        return value.strip() if isinstance(value, str) else str(value)
+        return unescape_text(value.strip()) if isinstance(value, str) else str(value)
     if kind == "list":
         if isinstance(value, float) and value.is_integer():
             value = int(value)

@@ -16,7 +16,7 @@ from greenmatch.api import Blueprint, count_rows
 from greenmatch.errors import Invalid
 from greenmatch.extensions import db
 
-from . import excel, service, stats
+from . import excel, excel_export, service, sheets, stats
 from .schemas import ProjectQuerySchema, check_region
 
 blp = Blueprint("catalog_io", __name__, url_prefix="/api/v1",
@@ -39,7 +39,7 @@ def init_app(app: Flask) -> None:
 
 
 def _xlsx(data: bytes, filename: str) -> Response:
-    response = Response(data, mimetype=excel.XLSX_MIMETYPE)
+    response = Response(data, mimetype=sheets.XLSX_MIMETYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -53,7 +53,7 @@ class ExportQuerySchema(ProjectQuerySchema):
 
 @blp.route("/projects/export.xlsx")
 @blp.arguments(ExportQuerySchema, location="query")
-@blp.response(200, XLSX_DOC, content_type=excel.XLSX_MIMETYPE,
+@blp.response(200, XLSX_DOC, content_type=sheets.XLSX_MIMETYPE,
               description="An .xlsx workbook: one row per project, bilingual headers",
               headers={"Content-Disposition": {"description": "attachment; filename=greenmatch-projects-….xlsx",
                                                "schema": {"type": "string"}}})
@@ -63,29 +63,30 @@ def export_projects(args):
     with the filters of `GET /projects` (status, category, region, instrument, q, sort)."""
     actor = permissions.require_role(Role.bureau, Role.admin)
     stmt = service.filtered(actor, args)
-    limit = excel.setting("EXPORT_MAX_ROWS", excel.DEFAULT_EXPORT_MAX_ROWS)
+    limit = sheets.setting("EXPORT_MAX_ROWS", excel_export.DEFAULT_EXPORT_MAX_ROWS)
     total = count_rows(db.session, stmt)
     if total > limit:
         raise Invalid(f"{total} projects match; narrow the filters to at most {limit} per export",
                       fields={"_schema": [f"more than {limit} projects"]})
-    projects = db.session.scalars(stmt).unique()
+    # streamed in batches: the write-only workbook takes one row at a time (linear time and memory)
+    projects = db.session.scalars(excel_export.export_query(stmt))
     filters = {k: v for k, v in args.items() if k != "sort" and v not in (None, "")}
     notes = {"导出人 Exported by": f"{actor.organization.name} ({actor.email})",
              "筛选条件 Filters": ", ".join(f"{k}={v}" for k, v in filters.items()) or "—"}
     if actor.role == Role.bureau:
         notes["辖区 Jurisdiction"] = actor.organization.region_code
-    workbook = excel.export_workbook(projects, notes=notes)
-    return _xlsx(excel.workbook_bytes(workbook), excel.export_filename())
+    workbook = excel_export.export_workbook(projects, notes=notes)
+    return _xlsx(sheets.workbook_bytes(workbook), excel_export.export_filename())
 
 
 @blp.route("/projects/import-template.xlsx")
-@blp.response(200, XLSX_DOC, content_type=excel.XLSX_MIMETYPE,
+@blp.response(200, XLSX_DOC, content_type=sheets.XLSX_MIMETYPE,
               description="An empty import sheet with one column per importable field")
 @blp.errors(401)
 def import_template():
     """The import sheet: a header per column (Chinese name and field), code columns formatted as text."""
     permissions.require_user()
-    return _xlsx(excel.workbook_bytes(excel.template_workbook()), "greenmatch-import-template.xlsx")
+    return _xlsx(sheets.workbook_bytes(excel.template_workbook()), "greenmatch-import-template.xlsx")
 
 
 # -- import ----------------------------------------------------------------------------------------

@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 
 from greenmatch.accounts.models import Organization
 from greenmatch.catalog import io_views, service
-from greenmatch.catalog.excel import XLSX_MIMETYPE, convert_cell, match_header
+from greenmatch.catalog.excel import convert_cell, match_header
 from greenmatch.catalog.models import Project, ProjectTransition
+from greenmatch.catalog.sheets import XLSX_MIMETYPE
 from greenmatch.codes import make_uscc
 from greenmatch.errors import Conflict
 from greenmatch.extensions import db
@@ -450,13 +451,60 @@ def test_export_is_a_real_workbook_of_the_bureaus_jurisdiction(io_client, auth, 
     assert everything.max_row - 2 == 4  # admins: every project, drafts included
 
 
-def test_export_never_turns_user_text_into_formulas(io_client, auth, f):
-    owner, bureau = f.enterprise_user(region_code="130700"), f.bureau_user(region_code="130000")
-    name = '=HYPERLINK("http://attacker.example/","点击查看")'
+@pytest.mark.parametrize("name", ['=HYPERLINK("http://attacker.example/","点击查看")', "+86-10-1234 光伏电站",
+                                  "-1+1 储能电站扩容", "@SUM(A1:A9) 余热回收"])
+def test_export_neutralises_formula_like_text_on_every_sheet(io_client, auth, f, name):
+    """OWASP CSV Injection: text starting with = + - @ (or a tab/CR) is quoted, as a string cell, in the
+    project rows and on the About sheet alike."""
+    owner = f.enterprise_user(region_code="130700")
+    bureau = f.bureau_user(region_code="130000", name="=cmd|' /C calc'!A0 工信局")
     pid = _create(io_client, auth, owner, name=name)
     _advance(io_client, auth, owner, bureau, pid, "submitted")
-    cell = _workbook(io_client.get(EXPORT, headers=auth(bureau))).worksheets[0].cell(row=3, column=2)
-    assert cell.value == name and cell.data_type == "s"
+    wb = _workbook(io_client.get(EXPORT, headers=auth(bureau)))
+    cell = wb.worksheets[0].cell(row=3, column=2)
+    assert cell.value == "'" + name and cell.data_type == "s"
+    about = {row[0].value: row[1] for row in wb["说明 About"].iter_rows()}
+    exported_by = about["导出人 Exported by"]
+    assert exported_by.value.startswith("'=cmd|") and exported_by.data_type == "s"
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                assert c.data_type != "f", (ws.title, c.coordinate, c.value)
+                assert not (isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@", "\t", "\r"))), \
+                    (ws.title, c.coordinate, c.value)
+
+
+def test_control_characters_never_break_the_export(io_client, auth, f):
+    """A C0 control character in a name or description (pasted from a PDF) used to make every later export
+    fail with IllegalCharacterError; it is dropped from the cell, the stored project is unchanged."""
+    owner, bureau = f.enterprise_user(region_code="130700"), f.bureau_user(region_code="130000")
+    dirty = "张家口\x0b风电\x01场\x1f二期"
+    pid = _create(io_client, auth, owner, name=dirty, description="项目简介\x07含控制字符" + "。" * 30)
+    _advance(io_client, auth, owner, bureau, pid, "submitted")
+    clean = _create(io_client, auth, owner, name="承德围场风电场")
+    _advance(io_client, auth, owner, bureau, clean, "submitted")
+    rows = list(_workbook(io_client.get(EXPORT + "?sort=name", headers=auth(bureau))).worksheets[0].iter_rows(
+        min_row=3, values_only=True))
+    assert sorted(row[1] for row in rows) == sorted(["张家口风电场二期", "承德围场风电场"])
+    assert io_client.get(f"{API}/{pid}", headers=auth(owner)).get_json()["name"] == dirty
+
+
+def test_an_exported_formula_like_name_re_imports_as_the_original_text(io_client, auth, f):
+    from greenmatch.catalog.excel import IMPORT_COLUMNS
+
+    name_column = next(c for c in IMPORT_COLUMNS if c.key == "name")
+    assert convert_cell(name_column, "'=1+1 光伏") == "=1+1 光伏"
+    assert convert_cell(name_column, "'-5 储能") == "-5 储能"
+    assert convert_cell(name_column, "'普通引号开头") == "'普通引号开头"  # only the quote the export adds
+
+
+def test_safe_text_rules():
+    from greenmatch.catalog.sheets import safe_text, unescape_text
+
+    for text in ("=A1", "+A1", "-A1", "@A1", "\tA1", "\rA1"):
+        assert safe_text(text) == "'" + text and unescape_text(safe_text(text)) == text
+    assert safe_text("a\x00b\x08c\x0bd\x1fe\tf\ng") == "abcde\tf\ng"  # tab and LF are legal XML
+    assert safe_text("光伏 = 清洁") == "光伏 = 清洁"
 
 
 def test_export_is_for_bureaus_and_admins(io_client, auth, f):
