@@ -88,6 +88,7 @@ def _clean_database(request):
                 for table in tables:
                     conn.execute(table.delete())
         limiter.reset()
+        app.extensions["greenmatch.login_limiter"].reset()
 
 
 @pytest.fixture
