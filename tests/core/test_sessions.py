@@ -231,3 +231,15 @@ def test_the_registration_page_says_why_in_chinese(client):
 @pytest.mark.parametrize("password", [NEW_PASSWORD, "correct horse battery", "冀北风电-Zhangbei-58MW"])
 def test_strong_passwords_pass(password):
     assert problem(password, "wang.fang@zjk-fengguang.cn", "张家口风光新能源有限公司") is None
+
+
+def test_the_command_line_refuses_weak_staff_passwords_with_the_reason(app, app_ctx):
+    runner = app.test_cli_runner()
+    weak = runner.invoke(args=["users", "create", "--email", "admin@greenmatch.cn", "--password", "password12",
+                               "--role", "admin", "--org-name", "平台运营方"])
+    assert weak.exit_code == 2
+    assert "too easy to guess: it is one of the most common passwords" in weak.output
+    assert db.session.scalar(db.select(db.func.count(User.id))) == 0
+    strong = runner.invoke(args=["users", "create", "--email", "admin@greenmatch.cn", "--password", NEW_PASSWORD,
+                                 "--role", "admin", "--org-name", "平台运营方"])
+    assert strong.exit_code == 0, strong.output
