@@ -177,8 +177,11 @@ def _digest(token: str) -> str:
 
 def issue_token(user: User, login_id: int | None = None) -> tuple[str, dt.datetime]:
     """A bearer token under the login ``login_id`` (the caller's page session), else under a new API login."""
-    if login_id is None:
-        login_id = start_login(user, "api").id
+    if login_id is None:  # the login and its token in one transaction
+        login = Login(user_id=user.id, kind="api")
+        db.session.add(login)
+        db.session.flush()
+        login_id = login.id
     token = secrets.token_urlsafe(32)
     expires_at = utcnow() + dt.timedelta(seconds=current_app.config["TOKEN_TTL_SECONDS"])
     db.session.add(ApiToken(user_id=user.id, token_hash=_digest(token), expires_at=expires_at, login_id=login_id))
