@@ -120,9 +120,10 @@ def test_login_limiter_in_process(make_app, users, case):
 @pytest.mark.redis
 def test_login_limiter_with_two_gunicorn_workers_sharing_redis(f, users, tmp_path):
     require_service("redis", REDIS_URL)
+    prefix = f"gm-test-{uuid.uuid4().hex}"  # the Redis database may hold other runs' counters
     env = {"GREENMATCH_DATABASE_URL": TEST_DATABASE_URL, "GREENMATCH_REDIS_URL": REDIS_URL,
            "GREENMATCH_SECRET_KEY": "test-secret-key", "GREENMATCH_INSTRUMENTS": "[]",
-           "GREENMATCH_LOGIN_LIMITER_PREFIX": f"gm-test-{uuid.uuid4().hex}",
+           "GREENMATCH_LOGIN_LIMITER_PREFIX": prefix,
            **{f"GREENMATCH_{k}": str(v) for k, v in LIMITS.items()}}
     users = [SimpleNamespace(email=user.email) for user in users]  # plain values for the threads
     with gunicorn(env, tmp_path, workers=2) as served:
@@ -132,6 +133,9 @@ def test_login_limiter_with_two_gunicorn_workers_sharing_redis(f, users, tmp_pat
             for future in [pool.submit(case, server, users[2 * i:2 * i + 2]) for i, case in enumerate(CASES)]:
                 future.result()
         assert len(served.worker_pids()) == 2, served.access_log.read_text()
+    store = RedisStore(REDIS_URL)
+    assert list(store._redis.scan_iter(match=prefix + ":*"))  # the workers kept their counters in Redis
+    store.clear(prefix + ":")
 
 
 def test_the_page_login_shares_the_limiter_with_the_api(client, f):
