@@ -95,6 +95,7 @@ def _clean_database(request):
                 for table in tables:
                     conn.execute(table.delete())
         limiter.reset()
+        app.extensions["greenmatch.login_limiter"].reset()
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """demand side: financing requests, offers, engagement due dates
 
-Revision ID: 0007_demand
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-03 23:42:42.789055
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0007_demand'
+revision = '0007'
 down_revision = '0006'
 branch_labels = None
 depends_on = None

@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from . import config as config_module
 from . import migrations as _migrations
+from . import security
 from .api import Api, IdConverter
 from .errors import register_error_handlers
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -47,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if app.config.get("REDIS_URL"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     limiter.init_app(app)
+    security.init_app(app)  # the login limiter, response headers
 
     _load_instruments(app)
     register_error_handlers(app)
@@ -120,9 +122,13 @@ def _register_cli(app: Flask) -> None:
 @login_manager.user_loader
 def _load_user(user_id: str):
     from .accounts.models import User
+    from .accounts.service import live_login
+    from .permissions import SESSION_LOGIN_KEY
 
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+    if user is None or not user.active or not live_login(session.get(SESSION_LOGIN_KEY), user.id):
+        return None  # a session whose login ended (logout, password change) is anonymous, even if saved
+    return user
 
 
 def select_locale() -> str:

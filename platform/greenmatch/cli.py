@@ -22,7 +22,7 @@ def users_cli() -> None:
 
 @users_cli.command("create")
 @click.option("--email", required=True)
-@click.option("--password", required=True, help="At least 10 characters.")
+@click.option("--password", required=True, help="At least 10 characters, not common or trivial (docs/security.md).")
 @click.option("--role", type=click.Choice(["admin", "bureau"]), required=True)
 @click.option("--org-name", required=True, help="Organisation name (a bureau or the platform operator).")
 @click.option("--region", default=None, help="GB/T 2260 code; a bureau's jurisdiction (required for bureaus).")

@@ -4,7 +4,8 @@ Settings that matter to an operator:
 
 * ``GREENMATCH_DATABASE_URL``  -> ``SQLALCHEMY_DATABASE_URI`` (default: SQLite file in the instance folder)
 * ``GREENMATCH_SECRET_KEY``    -> ``SECRET_KEY`` (default: a random key kept in the instance folder)
-* ``GREENMATCH_REDIS_URL``     -> ``REDIS_URL`` (rate-limit storage shared by all workers)
+* ``GREENMATCH_REDIS_URL``     -> ``REDIS_URL`` (rate-limit and login-limiter storage shared by all workers)
+* ``GREENMATCH_ENV=production`` -> ``ENV``: ``Secure`` cookies, https URLs and HSTS (:class:`Production`)
 * any other ``GREENMATCH_X``   -> ``X`` (values parsed as JSON when they are JSON, e.g. lists)
 """
 
@@ -43,9 +44,19 @@ class Defaults:
 
     # Accounts
     TOKEN_TTL_SECONDS = 12 * 3600
-    # Failed logins per client address and e-mail; successful ones are not counted.
-    LOGIN_RATE_LIMIT = "5 per minute"
     REGISTER_RATE_LIMIT = "20 per hour"
+    # The login limiter (greenmatch.security.limiter, docs/security.md); failures only are counted.
+    LOGIN_ACCOUNT_FAILURES = 5  # failures in a row that lock an account
+    LOGIN_ACCOUNT_WINDOW_SECONDS = 24 * 3600  # an account's failures are forgotten this long after the last
+    LOGIN_LOCK_SECONDS = 60  # the first lock; each further failure locks twice as long ...
+    LOGIN_LOCK_MAX_SECONDS = 3600  # ... up to this
+    LOGIN_ADDRESS_FAILURES = 20  # failures one address may make per window on any accounts ...
+    LOGIN_ADDRESS_WINDOW_SECONDS = 15 * 60
+    LOGIN_KNOWN_ADDRESS_DAYS = 30  # ... after which only accounts that signed in from it before may try
+    LOGIN_LIMITER_PREFIX = "greenmatch:login"  # Redis key prefix
+
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (greenmatch.security.headers)
+    TRUSTED_PROXIES = 0
 
     # Rate limiting (Flask-Limiter); storage switches to Redis when REDIS_URL is set.
     REDIS_URL: str | None = None
@@ -59,7 +70,11 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # True in production (below)
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = False
+    PREFERRED_URL_SCHEME = "http"
 
     # Instrument plugins: None = every installed plugin (built-ins first); or an ordered list of keys.
     INSTRUMENTS: list[str] | None = None
@@ -84,6 +99,16 @@ class Defaults:
     GREENMATCH_LOG_LEVEL = "INFO"
 
 
+class Production:
+    """What ``ENV = "production"`` (``GREENMATCH_ENV=production``, set by the gunicorn configuration
+    ``greenmatch.gunicorn_conf``) changes, unless a setting is given explicitly: the site is served over
+    https, so cookies are ``Secure`` and responses carry HSTS."""
+
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
 def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     app.config.from_object(Defaults)
     app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(Path(app.instance_path) / "greenmatch.db")
@@ -91,6 +116,11 @@ def load_config(app: Flask, overrides: dict[str, Any] | None) -> None:
     _load_env(app)
     if overrides:
         app.config.update(overrides)
+    if app.config.get("ENV") == "production":
+        for key in dir(Production):
+            if key.isupper() and app.config.get(key) == getattr(Defaults, key, None) \
+                    and key not in (overrides or {}):
+                app.config[key] = getattr(Production, key)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)
 

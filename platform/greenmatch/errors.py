@@ -122,7 +122,10 @@ def wants_json() -> bool:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
-        return _json_error(exc.status, exc.message, exc.fields, exc.code)
+        response = _json_error(exc.status, exc.message, exc.fields, exc.code)
+        if getattr(exc, "retry_after", None):  # 429 of the login limiter
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(ValidationError)
     def _validation_error(exc: ValidationError):

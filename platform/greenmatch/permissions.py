@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import g, request
+from flask import g, request, session
 from flask_login import current_user
 from sqlalchemy import Select, select
 
@@ -24,6 +24,8 @@ from .errors import Forbidden, NotAuthenticated, NotFound
 from .extensions import db
 
 M = TypeVar("M")
+# The page session's key holding its Login id (set at sign-in; a session without a live login is anonymous).
+SESSION_LOGIN_KEY = "login_id"
 
 
 def bearer_token() -> str | None:
@@ -36,21 +38,37 @@ def current_actor() -> User | None:
     """The caller: a bearer token wins over the session; an invalid token is a 401, never anonymous."""
     if "actor" in g:
         return g.actor
-    from .accounts.service import user_for_token
+    from .accounts.service import token_for
 
     actor: User | None = None
+    g.login_id = None
     if "Authorization" in request.headers:
         token = bearer_token()
-        actor = user_for_token(token) if token else None
-        if actor is None:
+        row = token_for(token) if token else None
+        if row is None:
             raise NotAuthenticated("Invalid, expired or revoked token")
+        actor, g.login_id = row.user, row.login_id
         g.auth_via = "token"
     elif current_user.is_authenticated:
         actor = current_user._get_current_object()
+        g.login_id = session.get(SESSION_LOGIN_KEY)
         g.auth_via = "session"
     g.actor = actor
     g.actor_id = actor.id if actor is not None else None
     return actor
+
+
+def current_login_id() -> int | None:
+    """The sign-in (greenmatch.accounts.models.Login) the caller's token or page session belongs to."""
+    current_actor()
+    return g.login_id
+
+
+def session_login_id(user: User) -> int | None:
+    """The live page-session login of ``user`` on this request, if the request carries one."""
+    if current_user.is_authenticated and current_user.id == user.id:
+        return session.get(SESSION_LOGIN_KEY)
+    return None
 
 
 def require_user() -> User:

@@ -9,13 +9,13 @@ from greenmatch import create_app
 
 def test_config_order_defaults_env_argument(monkeypatch, tmp_path):
     monkeypatch.setenv("GREENMATCH_INSTANCE_PATH", str(tmp_path))
-    (tmp_path / "greenmatch.cfg").write_text("TOKEN_TTL_SECONDS = 111\nLOGIN_RATE_LIMIT = '9 per minute'\n")
+    (tmp_path / "greenmatch.cfg").write_text("TOKEN_TTL_SECONDS = 111\nLOGIN_LOCK_SECONDS = 9\n")
     monkeypatch.setenv("GREENMATCH_DATABASE_URL", f"sqlite:///{tmp_path}/env.db")
-    monkeypatch.setenv("GREENMATCH_LOGIN_RATE_LIMIT", "7 per minute")
+    monkeypatch.setenv("GREENMATCH_LOGIN_LOCK_SECONDS", "7")
     monkeypatch.setenv("GREENMATCH_INSTRUMENTS", '["green_credit"]')
     app = create_app({"TOKEN_TTL_SECONDS": 222})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path}/env.db"  # env
-    assert app.config["LOGIN_RATE_LIMIT"] == "7 per minute"  # env beats instance file
+    assert app.config["LOGIN_LOCK_SECONDS"] == 7  # env beats instance file
     assert app.config["TOKEN_TTL_SECONDS"] == 222  # argument beats instance file
     assert app.config["INSTRUMENTS"] == ["green_credit"]  # JSON parsed from the environment
     assert app.config["SECRET_KEY"]  # generated and kept in the instance folder

@@ -16,7 +16,8 @@ WORKER = """
 import json, sys
 from greenmatch import create_app
 app = create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[1], "REDIS_URL": sys.argv[2],
-                  "RATELIMIT_KEY_PREFIX": sys.argv[3], "INSTRUMENTS": []})
+                  "RATELIMIT_KEY_PREFIX": sys.argv[3], "LOGIN_LIMITER_PREFIX": sys.argv[3],
+                  "INSTRUMENTS": []})
 client = app.test_client()
 bad = {"email": sys.argv[4], "password": "not-the-password"}
 print(json.dumps([client.post("/api/v1/auth/token", json=bad).status_code for _ in range(3)]))

@@ -94,14 +94,31 @@ class User(TimestampMixin, Base):
         return f"<User {self.id} {self.role} {self.email}>"
 
 
+class Login(Base):
+    """One sign-in: a page session (``kind="web"``) or a token request (``kind="api"``).
+
+    The session cookie names its login; a login that has ended (logout, password change elsewhere) makes the
+    cookie worthless even when it was saved, and the tokens issued under it are revoked with it."""
+
+    __tablename__ = "logins"
+    __table_args__ = (CheckConstraint("kind IN ('web', 'api')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
 class ApiToken(Base):
-    """A bearer token; only its SHA-256 is stored."""
+    """A bearer token; only its SHA-256 is stored. ``login_id`` is the sign-in it was issued under."""
 
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    login_id: Mapped[int | None] = mapped_column(ForeignKey("logins.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from ..api import PageArgsSchema
 from ..codes import uscc_problem
+from ..security import passwords
 from .models import INSTITUTION_TYPES
 
-PASSWORD_MIN_LENGTH = 10
+PASSWORD_MIN_LENGTH = passwords.MIN_LENGTH
 
 
 def _check_region(code: str) -> None:
@@ -58,10 +59,15 @@ class RegisterSchema(Schema):
     name = fields.String(load_default=None, validate=validate.Length(max=100))
     organization = fields.Nested(OrganizationInSchema, required=True)
 
-    @validates("password")
-    def _password(self, value: str, **kwargs: Any) -> None:
-        if len(value) < PASSWORD_MIN_LENGTH:
-            raise ValidationError(f"must be at least {PASSWORD_MIN_LENGTH} characters")
+    @validates_schema(skip_on_field_errors=False)
+    def _password(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """The password policy (greenmatch.security.passwords), knowing the e-mail and organisation name."""
+        if "password" not in data:
+            return
+        org = data.get("organization") or {}
+        problem = passwords.problem(data["password"], data.get("email"), org.get("name"))
+        if problem:
+            raise ValidationError(problem, "password")
 
     @post_load
     def _lower_email(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -72,6 +78,11 @@ class RegisterSchema(Schema):
 class TokenRequestSchema(Schema):
     email = fields.String(required=True, validate=validate.Length(min=1, max=254))
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200))
+
+
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200))
+    new_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200))
 
 
 class TokenSchema(Schema):

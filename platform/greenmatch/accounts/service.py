@@ -1,4 +1,8 @@
-"""Account rules and transactions: registration, credentials, tokens, verification."""
+"""Account rules and transactions: registration, credentials, sign-ins, tokens, verification.
+
+Every sign-in is a :class:`Login` row: the page session carries its id, each token its ``login_id``.
+Ending a login (logout, a password change elsewhere) is what makes a saved cookie and its tokens useless.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,17 @@ import secrets
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import permissions, signals
 from ..db import utcnow
-from ..errors import Conflict, Invalid
+from ..errors import Conflict, Invalid, NotAuthenticated
 from ..extensions import db
-from .models import ROLE_FOR_KIND, ApiToken, Organization, OrgKind, Role, User
-from .schemas import PASSWORD_MIN_LENGTH
+from ..security import passwords
+from ..security.limiter import login_limiter
+from .models import ROLE_FOR_KIND, ApiToken, Login, Organization, OrgKind, Role, User
 
 # A hash to compare against when the e-mail is unknown, so response time does not reveal accounts.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
@@ -61,8 +66,9 @@ def create_staff_user(email: str, password: str, role: str, org_name: str, regio
     from greenmatch.catalog.reference import is_region
 
     email = email.strip().lower()
-    if len(password) < PASSWORD_MIN_LENGTH:
-        raise Invalid.field("password", f"must be at least {PASSWORD_MIN_LENGTH} characters")
+    problem = passwords.problem(password, email, org_name)
+    if problem:
+        raise Invalid.field("password", problem)
     if role not in (Role.admin, Role.bureau):
         raise Invalid.field("role", "must be admin or bureau")
     if role == Role.bureau and not region:
@@ -96,30 +102,119 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
+def log_in(email: str, password: str, address: str) -> User:
+    """Check a sign-in attempt through the login limiter (page login and API token endpoint alike):
+    429 while the account is locked or the address has spent its failure budget, 401 for a wrong e-mail
+    or password (counted as a failure), else the user (the account's failures forgotten)."""
+    limiter = login_limiter()
+    limiter.check(email, address)
+    user = authenticate(email, password)
+    if user is None:
+        limiter.failed(email, address)
+        raise NotAuthenticated("Wrong e-mail or password")
+    limiter.succeeded(email, address)
+    return user
+
+
+def start_login(user: User, kind: str) -> Login:
+    login = Login(user_id=user.id, kind=kind)
+    db.session.add(login)
+    db.session.commit()
+    return login
+
+
+def live_login(login_id: object, user_id: int) -> bool:
+    """The login ``login_id`` of user ``user_id`` has not ended (what a page session needs to count)."""
+    if not isinstance(login_id, int):
+        return False
+    return db.session.scalar(select(Login.id).where(Login.id == login_id, Login.user_id == user_id,
+                                                    Login.ended_at.is_(None))) is not None
+
+
+def end_logins(user_id: int, *, only: int | None = None, keep: int | None = None) -> None:
+    """End the login ``only`` (or every login of the user but ``keep``) and revoke the tokens issued under
+    them, in one transaction. Tokens without a login (issued before logins existed) go with "every"."""
+    now = utcnow()
+    logins = select(Login.id).where(Login.user_id == user_id, Login.ended_at.is_(None))
+    if only is not None:
+        logins = logins.where(Login.id == only)
+    if keep is not None:
+        logins = logins.where(Login.id != keep)
+    ids = list(db.session.scalars(logins))
+    if ids:
+        db.session.execute(update(Login).where(Login.id.in_(ids)).values(ended_at=now))
+    tokens = update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+    if only is not None:
+        tokens = tokens.where(ApiToken.login_id == only)
+    elif keep is not None:
+        tokens = tokens.where(or_(ApiToken.login_id.is_(None), ApiToken.login_id != keep))
+    db.session.execute(tokens.values(revoked_at=now))
+    db.session.commit()
+
+
+def change_password(user: User, current: str, new: str, address: str, keep_login: int | None) -> None:
+    """Set a new password: the current one is required (a wrong one counts as a failed login), the new one
+    must pass the password policy and differ; every other login of the user ends and its tokens are
+    revoked, the login ``keep_login`` (the caller's) goes on."""
+    limiter = login_limiter()
+    limiter.check(user.email, address)
+    if not check_password_hash(user.password_hash, current):
+        limiter.failed(user.email, address)
+        raise Invalid.field("current_password", "is not your current password")
+    problem = passwords.problem(new, user.email, user.organization.name)
+    if problem:
+        raise Invalid.field("new_password", problem)
+    if check_password_hash(user.password_hash, new):
+        raise Invalid.field("new_password", "must differ from the current password")
+    user.password_hash = hash_password(new)
+    db.session.flush()
+    end_logins(user.id, keep=keep_login)
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(user: User) -> tuple[str, dt.datetime]:
+def issue_token(user: User, login_id: int | None = None) -> tuple[str, dt.datetime]:
+    """A bearer token under the login ``login_id`` (the caller's page session), else under a new API login."""
+    if login_id is None:  # the login and its token in one transaction
+        login = Login(user_id=user.id, kind="api")
+        db.session.add(login)
+        db.session.flush()
+        login_id = login.id
     token = secrets.token_urlsafe(32)
     expires_at = utcnow() + dt.timedelta(seconds=current_app.config["TOKEN_TTL_SECONDS"])
-    db.session.add(ApiToken(user_id=user.id, token_hash=_digest(token), expires_at=expires_at))
+    db.session.add(ApiToken(user_id=user.id, token_hash=_digest(token), expires_at=expires_at, login_id=login_id))
     db.session.commit()
     return token, expires_at
 
 
-def user_for_token(token: str) -> User | None:
+def token_for(token: str) -> ApiToken | None:
+    """The valid token row of a bearer token (not revoked, not expired, its user active, its login live)."""
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
     if row is None or not row.is_valid(utcnow()):
         return None
-    return row.user
+    if row.login_id is not None and db.session.scalar(select(Login.ended_at).where(Login.id == row.login_id)):
+        return None
+    return row
+
+
+def user_for_token(token: str) -> User | None:
+    row = token_for(token)
+    return row.user if row is not None else None
 
 
 def revoke_token(token: str) -> None:
+    """API logout: the token is revoked; a login of its own (``kind="api"``) ends with it."""
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
-    if row is not None and row.revoked_at is None:
-        row.revoked_at = utcnow()
-        db.session.commit()
+    if row is None or row.revoked_at is not None:
+        return
+    row.revoked_at = utcnow()
+    if row.login_id is not None:
+        login = db.session.get(Login, row.login_id)
+        if login is not None and login.kind == "api" and login.ended_at is None:
+            login.ended_at = row.revoked_at
+    db.session.commit()
 
 
 def verify_organization(org_id: int, actor: User) -> Organization:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import current_app, request
 
 from .. import permissions
@@ -14,6 +16,7 @@ from .schemas import (
     MeSchema,
     OrganizationQuerySchema,
     OrganizationSchema,
+    PasswordChangeSchema,
     RegisteredSchema,
     RegisterSchema,
     TokenRequestSchema,
@@ -21,12 +24,6 @@ from .schemas import (
 )
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts, tokens and organisations")
-
-
-def _login_key() -> str:
-    body = request.get_json(silent=True)
-    email = body.get("email", "") if isinstance(body, dict) else ""
-    return f"{request.remote_addr}|{str(email).strip().lower()}"
 
 
 @blp.route("/auth/register", methods=["POST"])
@@ -43,17 +40,17 @@ def register(data):
 
 
 @blp.route("/auth/token", methods=["POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=_login_key,
-               deduct_when=lambda response: response.status_code == 401)
 @blp.arguments(TokenRequestSchema)
 @blp.response(200, TokenSchema)
 @blp.errors(400, 401, 422, 429)
 def token(data):
-    """Exchange e-mail and password for a bearer token that expires. Failed attempts are rate limited."""
-    user = service.authenticate(data["email"], data["password"])
-    if user is None:
-        raise NotAuthenticated("Wrong e-mail or password")
-    token, expires_at = service.issue_token(user)
+    """Exchange e-mail and password for a bearer token that expires.
+
+    Failed attempts are limited per account (a lock with exponential back-off) and per address (a failure
+    budget), shared with the page login; a 429 carries `Retry-After`. Called from a signed-in page session
+    of the same user, the token belongs to that session and ends with its logout."""
+    user = service.log_in(data["email"], data["password"], request.remote_addr or "")
+    token, expires_at = service.issue_token(user, permissions.session_login_id(user))
     return {"token": token, "expires_at": expires_at}
 
 
@@ -61,12 +58,36 @@ def token(data):
 @blp.response(204)
 @blp.errors(401)
 def revoke():
-    """Revoke the bearer token used for this request."""
+    """Revoke the bearer token used for this request (the API's logout)."""
     permissions.require_user()
     token = permissions.bearer_token()
     if token is None:
         raise NotAuthenticated("Send the token to revoke in the Authorization header")
     service.revoke_token(token)
+
+
+def _signed_in(view):
+    """401 for anonymous callers before the body is validated (status order: 401 before 422)."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        permissions.require_user()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@blp.route("/auth/password", methods=["POST"])
+@_signed_in
+@blp.arguments(PasswordChangeSchema)
+@blp.response(204)
+@blp.errors(401, 422, 429)
+def change_password(data):
+    """Change the caller's password: `current_password` is required, `new_password` must pass the password
+    policy (422 says why). Every other session and token of the user is revoked; the one used for this
+    request keeps working. Wrong current passwords count as failed logins (429 when the account is locked)."""
+    actor = permissions.require_user()
+    service.change_password(actor, data["current_password"], data["new_password"], request.remote_addr or "",
+                            keep_login=permissions.current_login_id())
 
 
 @blp.route("/me")

@@ -18,7 +18,7 @@ from flask_wtf import FlaskForm
 from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from ..catalog import reference
 from ..errors import flatten_messages
@@ -35,6 +35,15 @@ class LoginForm(FlaskForm):
         DataRequired(_l("This field is required.")),
         Regexp(EMAIL_PATTERN, message=_l("Enter a valid e-mail address.")), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("This field is required.")), Length(max=200)])
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[
+        DataRequired(_l("This field is required.")), Length(max=200)])
+    new_password = PasswordField(_l("New password"), validators=[
+        DataRequired(_l("This field is required.")), Length(max=200)])
+    new_password_confirm = PasswordField(_l("Repeat the new password"), validators=[
+        DataRequired(_l("This field is required.")), EqualTo("new_password", _l("The two passwords differ."))])
 
 
 _LIST_SPLIT = re.compile(r"[\s,，、;；]+")

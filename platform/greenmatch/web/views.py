@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
 from .. import permissions
@@ -18,17 +18,18 @@ from ..accounts.schemas import RegisterSchema
 from ..api import MAX_PAGE, count_rows, paginate
 from ..catalog import reference
 from ..catalog import service as catalog
-from ..errors import ApiError
+from ..errors import ApiError, NotAuthenticated
 from ..extensions import db, limiter
 from ..instruments import current_plugins
 from ..matching import engagements as engagement_service
 from ..matching import notifications
 from ..products import service as products
+from ..security.limiter import TooManyLogins
 from . import forms
 from .errors import register_blueprint as register_error_pages
 from .formatting import lang
-from .forms import LoginForm
-from .messages import form_problem, translate_service
+from .forms import LoginForm, PasswordChangeForm
+from .messages import form_problem, translate, translate_service
 
 bp = Blueprint("web", __name__)
 register_error_pages(bp)
@@ -144,28 +145,82 @@ def catalogue_project(project_id: int):
 
 
 # -- accounts ---------------------------------------------------------------------------------------------------
+def _address() -> str:
+    return request.remote_addr or ""
+
+
+def limiter_message(exc: TooManyLogins) -> str:
+    if exc.reason == "account":
+        return _("Too many failed logins for this account: it is locked for %(n)s seconds. Try again later.",
+                 n=exc.retry_after)
+    return _("Too many failed logins from your network address. Try again in %(n)s seconds, or from an address "
+             "you have signed in from before.", n=exc.retry_after)
+
+
+def _limited(template: str, exc: TooManyLogins, **context):
+    response = make_response(render_template(template, **context), 429)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def sign_in(user) -> None:
+    """A page session for ``user`` under a new login (ended by logout or a password change elsewhere)."""
+    login = accounts.start_login(user, "web")
+    login_user(user)
+    session[permissions.SESSION_LOGIN_KEY] = login.id
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
-               deduct_when=lambda response: response.status_code == 401)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
-        if user is not None:
-            login_user(user)
-            session["lang"] = session.get("lang") or user.locale
-            return redirect(_safe_next(request.args.get("next"), workspace_endpoint(user.role)))
-        form.password.errors.append(_("Wrong e-mail or password"))
-        return render_template("auth/login.html", form=form), 401
+        try:
+            user = accounts.log_in(form.email.data, form.password.data, _address())
+        except TooManyLogins as exc:
+            form.password.errors.append(limiter_message(exc))
+            return _limited("auth/login.html", exc, form=form)
+        except NotAuthenticated:
+            form.password.errors.append(_("Wrong e-mail or password"))
+            return render_template("auth/login.html", form=form), 401
+        sign_in(user)
+        session["lang"] = session.get("lang") or user.locale
+        return redirect(_safe_next(request.args.get("next"), workspace_endpoint(user.role)))
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    """Ends this session's login on the server (a saved copy of the cookie no longer works) and revokes the
+    API tokens requested from it."""
+    login_id = session.pop(permissions.SESSION_LOGIN_KEY, None)
+    if isinstance(login_id, int):
+        accounts.end_logins(current_user.id, only=login_id)
     logout_user()
     flash(_("You have logged out."), "info")
     return redirect(url_for("web.home"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            accounts.change_password(user, form.current_password.data, form.new_password.data, _address(),
+                                     keep_login=session.get(permissions.SESSION_LOGIN_KEY))
+        except TooManyLogins as exc:
+            form.current_password.errors.append(limiter_message(exc))
+            return _limited("auth/password.html", exc, form=form)
+        except ApiError as exc:
+            for name, messages in exc.fields.items():
+                getattr(form, name, form.new_password).errors.extend(translate(m) for m in messages)
+            return render_template("auth/password.html", form=form), 422
+        flash(_("Your password has been changed. Your other sessions and API tokens have been signed out."),
+              "success")
+        return redirect(url_for(workspace_endpoint(user.role)))
+    return render_template("auth/password.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/lang/<code>", methods=["POST"])
@@ -201,7 +256,7 @@ def register():
     if errors:
         flash(form_problem(), "danger")
         return _registration_page(values, errors, 422)
-    login_user(user)
+    sign_in(user)
     if user.role == Role.institution:
         flash(_("Welcome! Your institution will be able to publish products and see leads once the platform has "
                 "verified it."), "info")
