@@ -10,8 +10,8 @@ from flask import Flask, request, session
 from flask_login import current_user
 
 from . import config as config_module
+from . import guard, security
 from . import migrations as _migrations
-from . import security
 from .api import Api, IdConverter
 from .errors import register_error_handlers
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -38,6 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask("greenmatch", instance_path=_instance_path(), instance_relative_config=True)
     config_module.load_config(app, config)
     configure_logging(app)
+    guard.install(app)  # NUL, control characters, lone surrogates, deep JSON: 400/422 before anything else
     os.makedirs(app.instance_path, exist_ok=True)
 
     db.init_app(app)

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from ..errors import ApiError, Conflict, Forbidden, Invalid, NotAuthenticated, NotFound
+from ..guard import BadRequest
 from .messages import translate_service
 
 
@@ -75,6 +76,10 @@ def register_blueprint(bp: Blueprint) -> None:
             return error_page(exc.status, message=translate_service(exc.message))
         flash(translate_service(exc.message), "warning")
         return redirect(_back())
+
+    @bp.errorhandler(BadRequest)
+    def _bad_request(exc: BadRequest):  # refused by the request guard: control characters, broken JSON
+        return error_page(400, message=exc.message)
 
     @bp.errorhandler(ValidationError)
     def _invalid(exc: ValidationError):

@@ -37,7 +37,10 @@ PER_PAGE = 20
 
 
 def _safe_next(target: str | None, default: str = "web.home") -> str:
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
+    """A local path to go on to, or the default: never another site (``//host``, ``/\\host``), never a
+    header-splitting CR/LF (the request guard already refuses those in the query string)."""
+    if (target and target.startswith("/") and not target.startswith(("//", "/\\"))
+            and not urlsplit(target).netloc and target.isprintable()):
         return target
     return url_for(default)
 
