@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, Response, jsonify
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 
 from greenmatch import permissions
 from greenmatch.accounts.models import Role
@@ -141,7 +141,11 @@ class NamedCountSchema(Schema):
 
 
 class OverviewSchema(Schema):
-    """Plus one key per section registered in ``stats.extra_sections`` (e.g. products, engagements)."""
+    """Plus one key per section registered in ``stats.extra_sections`` (e.g. ``engagements_by_instrument``,
+    ``financed_split``): the document allows additional properties for them."""
+
+    class Meta:
+        unknown = INCLUDE
 
     scope = fields.Dict()
     generated_at = fields.String()
