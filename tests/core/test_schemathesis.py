@@ -37,7 +37,7 @@ LAST = ("/api/v1/auth/logout", "/api/v1/auth/password", "/api/v1/auth/token")  #
 def live(tmp_path_factory) -> Iterator[str]:
     kind = "postgresql" if os.environ.get("GREENMATCH_TEST_DATABASE_URL", "").startswith("postgresql") else "sqlite"
     with empty_database(kind, tmp_path_factory.mktemp("schemathesis")) as url:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "schemathesis", "RATELIMIT_ENABLED": False})
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "schemathesis"})
         with app.app_context():
             db.create_all()
             from greenmatch.catalog.demo import seed_demo
