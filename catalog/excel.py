@@ -31,8 +31,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from greenmatch.accounts.models import Organization, OrgKind, Role, User
+from greenmatch.accounts.service import new_claim_code
 from greenmatch.codes import region_covers, uscc_problem
-from greenmatch.db import utcnow
 from greenmatch.errors import ApiError, Forbidden, Invalid, flatten_messages
 from greenmatch.extensions import db
 
@@ -451,6 +451,7 @@ class RowResult:
 class ImportResult:
     rows: list[RowResult]
     ignored_columns: list[str]
+    claim_codes: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def accepted(self) -> int:
@@ -462,7 +463,7 @@ class ImportResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"accepted": self.accepted, "refused": self.refused, "rows": [r.as_dict() for r in self.rows],
-                "ignored_columns": self.ignored_columns}
+                "ignored_columns": self.ignored_columns, "claim_codes": self.claim_codes}
 
 
 IMPORT_ROLES = (Role.enterprise, Role.bureau)
@@ -478,7 +479,8 @@ def import_projects(actor: User, filename: str | None, content: bytes) -> Import
     if len(data_rows) > max_rows:
         raise _too_many(max_rows)
     importer = _RowImporter(actor, filename, header)
-    return ImportResult([importer.run(number, cells) for number, cells in data_rows], header.ignored)
+    rows = [importer.run(number, cells) for number, cells in data_rows]
+    return ImportResult(rows, header.ignored, importer.claim_codes)
 
 
 class _RowImporter:
@@ -493,6 +495,8 @@ class _RowImporter:
         self.bureau_name = actor.organization.name
         self.filename = (filename or "upload")[:100]
         self.schema = ProjectInSchema()
+        self.claim_codes: list[dict[str, Any]] = []  # enterprises this import put on the platform, unclaimed
+        self._new_claim: dict[str, Any] | None = None
 
     def _actor(self) -> User:
         # commits expire the actor; reload it once per row (cheap, and never a stale organisation)
@@ -528,6 +532,10 @@ class _RowImporter:
             db.session.rollback()
             log.exception("import row %s of %s failed", number, self.filename)
             return RowResult(number, "refused", errors={"_schema": ["could not be saved; the error has been logged"]})
+        finally:
+            new_claim, self._new_claim = self._new_claim, None
+        if new_claim is not None:  # committed with the row: shown once in this import's result
+            self.claim_codes.append({**new_claim, "row": number})
         return RowResult(number, "accepted", project.id, project.status)
 
     # -- checks beyond the form -------------------------------------------------------------------
@@ -549,6 +557,11 @@ class _RowImporter:
         if org is not None:
             if org.kind != OrgKind.enterprise:
                 return {"enterprise_uscc": ["this USCC belongs to an organisation that is not an enterprise"]}, None
+            if self.jurisdiction is not None and not region_covers(self.jurisdiction, org.region_code):
+                # a bureau acts only for enterprises of its jurisdiction: another region's enterprise (registered
+                # or named by another bureau) registers its projects itself or through its own bureau
+                return {"enterprise_uscc": ["this enterprise is registered outside your jurisdiction; it or its "
+                                            "own bureau registers its projects"]}, None
             return {}, org
         errors: dict[str, list[str]] = {}
         name = str(enterprise.get("enterprise_name") or "").strip()
@@ -557,6 +570,9 @@ class _RowImporter:
         region = enterprise.get("enterprise_region_code")
         if region is not None and not reference.is_region(str(region)):
             errors["enterprise_region_code"] = ["unknown GB/T 2260 region code"]
+        elif (region is not None and self.jurisdiction is not None
+              and not region_covers(self.jurisdiction, str(region))):
+            errors["enterprise_region_code"] = [f"{region} is outside your jurisdiction {self.jurisdiction}"]
         return errors, None
 
     def _region_problems(self, data: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -578,12 +594,17 @@ class _RowImporter:
             return service.create_project(actor, data)
         if org is None:
             uscc = str(enterprise["enterprise_uscc"]).strip().upper()
+            # not on the platform yet: an *unclaimed* organisation, unverified, that the company claims when it
+            # registers with the one-time code shown to the bureau in this import's result (docs/claims.md)
+            code, code_hash = new_claim_code()
             org = Organization(kind=OrgKind.enterprise.value, name=str(enterprise["enterprise_name"]).strip(),
                                uscc=uscc, region_code=str(enterprise.get("enterprise_region_code")
                                                           or data["region_code"]),
-                               verified=True, verified_at=utcnow())
+                               verified=False, claim_state="unclaimed", claim_code_hash=code_hash,
+                               imported_by_id=self._actor().organization_id)
             db.session.add(org)
             db.session.flush()
+            self._new_claim = {"uscc": uscc, "name": org.name, "organization_id": org.id, "claim_code": code}
         # the new enterprise (if any), the draft and its submission commit together (in _submit): a row that
         # fails on the way leaves nothing behind (run rolls the session back)
         project = service.create_project(actor, data, enterprise_id=org.id, commit=False)

@@ -102,11 +102,22 @@ class ImportRowSchema(Schema):
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
 
 
+class ClaimCodeSchema(Schema):
+    uscc = fields.String()
+    name = fields.String()
+    organization_id = fields.Integer()
+    claim_code = fields.String()
+    row = fields.Integer()
+
+
 class ImportResultSchema(Schema):
     accepted = fields.Integer(required=True)
     refused = fields.Integer(required=True)
     rows = fields.List(fields.Nested(ImportRowSchema), required=True)
     ignored_columns = fields.List(fields.String(), metadata={"description": "header cells naming no known field"})
+    claim_codes = fields.List(fields.Nested(ClaimCodeSchema), metadata={
+        "description": "enterprises this import put on the platform (unclaimed), each with its one-time claim "
+                       "code, shown only here: hand it to the enterprise, which registers with it (docs/claims.md)"})
 
 
 @blp.route("/projects/import", methods=["POST"])

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Select, false
 
+from greenmatch import permissions
 from greenmatch.accounts.models import Role, User
 from greenmatch.codes import region_covers
 from greenmatch.permissions import Policy, policy
@@ -31,7 +32,7 @@ class ProjectPolicy(Policy):
         if actor.role == Role.admin:
             return stmt
         if actor.role == Role.enterprise:
-            return stmt.where(Project.enterprise_id == actor.organization_id)
+            return stmt.where(Project.enterprise_id == permissions.acting_org_id(actor))
         if actor.role == Role.bureau:
             return stmt.where(Project.in_region(actor.organization.region_code),
                               Project.status != ProjectStatus.draft)
@@ -40,7 +41,7 @@ class ProjectPolicy(Policy):
     def can(self, actor: User | None, action: str, obj: Project) -> bool:
         if actor is None:
             return False
-        owner = actor.role == Role.enterprise and obj.enterprise_id == actor.organization_id
+        owner = actor.role == Role.enterprise and obj.enterprise_id == permissions.acting_org_id(actor)
         if action in ("edit", "submit"):
             return owner
         if action == "review":

@@ -68,7 +68,7 @@ class FinancingRequestPolicy(Policy):
         if actor.role == Role.admin:
             return stmt
         if actor.role == Role.enterprise:
-            return stmt.where(FinancingRequest.enterprise_id == actor.organization_id)
+            return stmt.where(FinancingRequest.enterprise_id == permissions.acting_org_id(actor))
         if actor.role == Role.institution and purpose == "view":
             matched = exists().where(
                 Match.project_id == FinancingRequest.project_id, Match.generation == current_generation(),
@@ -85,7 +85,7 @@ class FinancingRequestPolicy(Policy):
         if actor is None:
             return False
         if action in ("close", "accept_offer"):
-            return actor.role == Role.enterprise and obj.enterprise_id == actor.organization_id
+            return actor.role == Role.enterprise and obj.enterprise_id == permissions.acting_org_id(actor)
         if action == "offer":
             return actor.role == Role.institution
         return False
@@ -103,7 +103,7 @@ class OfferPolicy(Policy):
         if actor.role == Role.institution:
             return stmt.where(Offer.institution_id == actor.organization_id)
         if actor.role == Role.enterprise:
-            return stmt.where(Offer.request.has(FinancingRequest.enterprise_id == actor.organization_id))
+            return stmt.where(Offer.request.has(FinancingRequest.enterprise_id == permissions.acting_org_id(actor)))
         if actor.role == Role.bureau and purpose == "view":
             return stmt.where(Offer.request.has(FinancingRequest.project.has(
                 Project.in_region(actor.organization.region_code))))
@@ -113,7 +113,7 @@ class OfferPolicy(Policy):
         if actor is None:
             return False
         if action == "accept":
-            return actor.role == Role.enterprise and obj.request.enterprise_id == actor.organization_id
+            return actor.role == Role.enterprise and obj.request.enterprise_id == permissions.acting_org_id(actor)
         return False
 
 

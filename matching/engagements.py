@@ -58,7 +58,7 @@ class EngagementPolicy(Policy):
         if actor.role == Role.institution:
             return stmt.where(Engagement.institution_id == actor.organization_id)
         if actor.role == Role.enterprise:
-            return stmt.where(Engagement.enterprise_id == actor.organization_id)
+            return stmt.where(Engagement.enterprise_id == permissions.acting_org_id(actor))
         if actor.role == Role.bureau and purpose == "view":
             return stmt.where(Engagement.project.has(Project.in_region(actor.organization.region_code)))
         return stmt.where(false())
@@ -67,7 +67,7 @@ class EngagementPolicy(Policy):
         if actor is None:
             return False
         if action in ENTERPRISE_ACTIONS:
-            return actor.role == Role.enterprise and obj.enterprise_id == actor.organization_id
+            return actor.role == Role.enterprise and obj.enterprise_id == permissions.acting_org_id(actor)
         if action in INSTITUTION_ACTIONS:
             return actor.role == Role.institution and obj.institution_id == actor.organization_id
         return False

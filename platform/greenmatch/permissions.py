@@ -83,10 +83,20 @@ def require_role(*roles: str) -> User:
     return check_role(require_user(), *roles)
 
 
+def acting_org_id(actor: User) -> int | None:
+    """The organisation ``actor`` acts for: ``None`` while an enterprise's claim is unconfirmed
+    (docs/claims.md), so ``X.enterprise_id == acting_org_id(actor)`` matches nothing."""
+    org = actor.organization
+    return actor.organization_id if org is None or org.claim_state == "claimed" else None
+
+
 def check_role(actor: User | None, *roles: str) -> User:
-    """``actor`` holds one of ``roles``: 401 without an actor, 403 with another role."""
+    """``actor`` holds one of ``roles``: 401 without an actor, 403 with another role, or while the enterprise
+    it registered for waits for its claim to be confirmed."""
     if actor is None:
         raise NotAuthenticated()
+    if actor.role == Role.enterprise and actor.role in roles and acting_org_id(actor) is None:
+        raise Forbidden("Your claim of this enterprise waits for its bureau's confirmation")
     if actor.role not in roles:
         raise Forbidden(f"This needs the role {' or '.join(roles)}")
     return actor

@@ -525,3 +525,95 @@ def test_endpoints_are_documented(io_app):
     assert "multipart/form-data" in imported["requestBody"]["content"]
     assert "422" in imported["responses"]
     assert "/api/v1/stats/overview" in spec["paths"]
+
+
+# -- tenancy: a bureau acts only for enterprises of its jurisdiction; unknown companies stay unclaimed -----------
+def _register(client, uscc, email, name="张家口新建光伏有限公司", region="130700", **org):
+    return client.post("/api/v1/auth/register", json={
+        "email": email, "password": "Zhangjiakou-PV-2026!", "name": "李总",
+        "organization": {"kind": "enterprise", "name": name, "uscc": uscc, "region_code": region, **org}})
+
+
+def _token_for(client, email):
+    response = client.post("/api/v1/auth/token", json={"email": email, "password": "Zhangjiakou-PV-2026!"})
+    assert response.status_code == 200, response.get_json()
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+
+def test_a_bureau_cannot_import_into_another_regions_registered_enterprise(io_client, auth, f):
+    hebei = f.bureau_user(region_code="130000")
+    suzhou_firm = f.enterprise_user(region_code="320500", name="苏州工业园区绿能环境服务有限公司")
+    # the row's project lies in Hebei, but the enterprise it names is registered in Suzhou
+    rows = [good_row(1, enterprise_uscc=suzhou_firm.organization.uscc, region_code="130700",
+                     contact_name="冒名联系人", contact_phone="13800000000")]
+    body = upload(io_client, auth(hebei), csv_file(rows, COLUMNS + BUREAU_COLUMNS), "rows.csv").get_json()
+    assert body["accepted"] == 0 and body["rows"][0]["status"] == "refused"
+    assert "outside your jurisdiction" in body["rows"][0]["errors"]["enterprise_uscc"][0]
+    assert io_client.get(API, headers=auth(suzhou_firm)).get_json()["total"] == 0  # nothing in its list
+    assert db.session.scalar(select(func.count()).select_from(Project)) == 0
+
+
+def test_an_unregistered_company_becomes_unclaimed_and_claims_with_the_code(io_client, auth, f):
+    hebei = f.bureau_user(region_code="130000")
+    uscc = make_uscc("91130700MA0CLM001")
+    rows = [good_row(1, enterprise_uscc=uscc, enterprise_name="张家口新建光伏有限公司"),
+            good_row(2, enterprise_uscc=uscc, enterprise_name="张家口新建光伏有限公司")]
+    body = upload(io_client, auth(hebei), csv_file(rows, COLUMNS + BUREAU_COLUMNS), "rows.csv").get_json()
+    assert body["accepted"] == 2
+    [claim] = body["claim_codes"]  # one code per new enterprise, shown once
+    assert claim["uscc"] == uscc and claim["row"] == 2 and claim["claim_code"].startswith("GM-")
+    org = db.session.scalar(select(Organization).where(Organization.uscc == uscc))
+    assert (org.claim_state, org.verified) == ("unclaimed", False)
+    assert org.claim_code_hash and claim["claim_code"] not in org.claim_code_hash  # only its hash is kept
+
+    # a wrong code is a 422 naming the field, and claims nothing
+    wrong = _register(io_client, uscc, "li@zjk-pv.cn", claim_code="GM-0000-0000")
+    assert wrong.status_code == 422 and "organization.claim_code" in wrong.get_json()["error"]["fields"]
+    # the real company registers with the code: 201, never 409; it owns the imported projects at once
+    registered = _register(io_client, uscc, "li@zjk-pv.cn", claim_code=claim["claim_code"].lower())
+    assert registered.status_code == 201, registered.get_json()
+    assert registered.get_json()["organization"]["claim_state"] == "claimed"
+    headers = _token_for(io_client, "li@zjk-pv.cn")
+    mine = io_client.get(API, headers=headers).get_json()
+    assert mine["total"] == 2 and {p["name"] for p in mine["items"]} == {"张家口光伏电站001号", "张家口光伏电站002号"}
+    # single use: a second claim with the same code is refused; the USCC is now taken as usual (409)
+    again = _register(io_client, uscc, "other@zjk-pv.cn", claim_code=claim["claim_code"])
+    assert again.status_code == 409
+
+
+def test_a_claim_without_the_code_waits_for_the_bureau(io_client, auth, f):
+    hebei, jiangsu = f.bureau_user(region_code="130000"), f.bureau_user(region_code="320000")
+    uscc = make_uscc("91130700MA0CLM002")
+    rows = [good_row(1, enterprise_uscc=uscc, enterprise_name="张家口坝上储能科技有限公司")]
+    upload(io_client, auth(hebei), csv_file(rows, COLUMNS + BUREAU_COLUMNS), "rows.csv")
+    registered = _register(io_client, uscc, "wang@bashang.cn", name="张家口坝上储能科技有限公司")
+    assert registered.status_code == 201  # not 409
+    org = registered.get_json()["organization"]
+    assert org["claim_state"] == "pending"
+    headers = _token_for(io_client, "wang@bashang.cn")
+    assert io_client.get(API, headers=headers).get_json()["total"] == 0  # sees nothing of the firm yet
+    assert io_client.post(API, json=project(), headers=headers).status_code == 403
+    confirm = f"/api/v1/organizations/{org['id']}/confirm-claim"
+    assert io_client.post(confirm, headers=headers).status_code == 403
+    assert io_client.post(confirm, headers=auth(jiangsu)).status_code == 404  # outside its jurisdiction
+    confirmed = io_client.post(confirm, headers=auth(hebei))
+    assert confirmed.status_code == 200 and confirmed.get_json()["claim_state"] == "claimed"
+    assert io_client.get(API, headers=headers).get_json()["total"] == 1
+    assert io_client.post(confirm, headers=auth(hebei)).status_code == 409
+
+
+def test_a_bureau_cannot_use_another_bureaus_unclaimed_enterprise(io_client, auth, f):
+    hebei, jiangsu = f.bureau_user(region_code="130000"), f.bureau_user(region_code="320000")
+    uscc = make_uscc("91130700MA0CLM003")
+    upload(io_client, auth(hebei), csv_file([good_row(1, enterprise_uscc=uscc, enterprise_name="张家口某新能源有限公司")],
+                                             COLUMNS + BUREAU_COLUMNS), "rows.csv")
+    body = upload(io_client, auth(jiangsu), csv_file(
+        [good_row(2, enterprise_uscc=uscc, region_code="320500")], COLUMNS + BUREAU_COLUMNS), "rows.csv").get_json()
+    assert body["rows"][0]["status"] == "refused" and "enterprise_uscc" in body["rows"][0]["errors"]
+    # nor name a new enterprise located outside its jurisdiction
+    body = upload(io_client, auth(jiangsu), csv_file(
+        [good_row(3, enterprise_uscc=make_uscc("91130700MA0CLM004"), enterprise_name="异地企业有限公司",
+                  enterprise_region_code="130700", region_code="320500")],
+        COLUMNS + BUREAU_COLUMNS + [("enterprise_region_code", "企业所在地区代码", "Enterprise region code")]),
+        "rows.csv").get_json()
+    assert body["rows"][0]["status"] == "refused" and "enterprise_region_code" in body["rows"][0]["errors"]

@@ -52,8 +52,19 @@ class Organization(TimestampMixin, Base):
     institution_type: Mapped[str | None] = mapped_column(String(20))
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Who stands behind the organisation (docs/claims.md): "claimed" (registered by its own people),
+    # "unclaimed" (named by a bureau's import, nobody has signed up for it yet) or "pending" (someone
+    # registered with its USCC but without the bureau's claim code; a bureau over its region or an admin
+    # confirms). Only a claimed enterprise's users see and act on its projects.
+    claim_state: Mapped[str] = mapped_column(String(12), default="claimed", server_default="claimed")
+    claim_code_hash: Mapped[str | None] = mapped_column(String(64))  # sha256 of the one-time claim code
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
 
     users: Mapped[list[User]] = relationship(back_populates="organization")
+
+    @property
+    def claimed(self) -> bool:
+        return self.claim_state == "claimed"
 
     def __repr__(self) -> str:
         return f"<Organization {self.id} {self.kind} {self.name!r}>"

@@ -33,6 +33,8 @@ class OrganizationInSchema(Schema):
     uscc = fields.String(required=True, validate=_check_uscc)
     region_code = fields.String(required=True, validate=_check_region)
     institution_type = fields.String(load_default=None, validate=validate.OneOf(INSTITUTION_TYPES))
+    # the one-time code a bureau handed over for an enterprise its import put on the platform (docs/claims.md)
+    claim_code = fields.String(load_default=None, validate=validate.Length(min=4, max=40))
 
     @pre_load
     def _normalise(self, data: Any, **kwargs: Any) -> Any:
@@ -99,6 +101,7 @@ class OrganizationSchema(Schema):
     institution_type = fields.String(allow_none=True)
     verified = fields.Boolean()
     verified_at = fields.DateTime(allow_none=True)
+    claim_state = fields.String(metadata={"description": "claimed | unclaimed | pending (docs/claims.md)"})
     created_at = fields.DateTime()
 
 

@@ -17,8 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import permissions, signals
+from ..codes import region_prefix
 from ..db import utcnow
-from ..errors import Conflict, Invalid, NotAuthenticated
+from ..errors import Conflict, Invalid, NotAuthenticated, NotFound
 from ..extensions import db
 from ..security import passwords
 from ..security.limiter import login_limiter
@@ -32,12 +33,65 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password)
 
 
+# -- claims of organisations a bureau's import put on the platform (docs/claims.md) -------------------------
+def new_claim_code() -> tuple[str, str]:
+    """(a one-time claim code to hand to the enterprise, its sha256 to store)."""
+    raw = secrets.token_hex(4).upper()
+    code = f"GM-{raw[:4]}-{raw[4:]}"
+    return code, _claim_hash(code)
+
+
+def _claim_hash(code: str) -> str:
+    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+def _claim(org: Organization, data: dict[str, Any]) -> User:
+    """Registration with the USCC of an unclaimed enterprise: with its claim code the organisation is the
+    registrant's at once; without one it waits for a bureau over its region or an admin (``pending``)."""
+    org_data = data["organization"]
+    if org.kind != OrgKind.enterprise or org_data["kind"] != OrgKind.enterprise:
+        raise Conflict("An organisation with this USCC is already registered",
+                       fields={"organization.uscc": ["already registered"]})
+    code = org_data.get("claim_code")
+    if code:
+        if not org.claim_code_hash or not secrets.compare_digest(org.claim_code_hash, _claim_hash(code)):
+            raise Invalid.field("organization.claim_code", "does not match the code the bureau issued")
+        org.claim_state, org.claim_code_hash = "claimed", None
+        org.verified, org.verified_at = True, utcnow()
+    else:
+        org.claim_state = "pending"
+    user = User(email=data["email"], password_hash=hash_password(data["password"]), name=data.get("name"),
+                role=Role.enterprise.value, organization=org)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def confirm_claim(org_id: int, actor: User) -> Organization:
+    """A bureau over the enterprise's region (or an admin) confirms a pending claim: its users now act for it."""
+    permissions.check_role(actor, Role.bureau, Role.admin)
+    org = db.session.get(Organization, org_id)
+    if org is None or (actor.role == Role.bureau
+                       and not org.region_code.startswith(region_prefix(actor.organization.region_code))):
+        raise NotFound(f"Organization {org_id} not found")
+    if org.claim_state != "pending":
+        raise Conflict(f"The organisation is {org.claim_state}, not waiting for a claim to be confirmed")
+    org.claim_state, org.claim_code_hash = "claimed", None
+    org.verified, org.verified_at = True, utcnow()
+    db.session.commit()
+    return org
+
+
 def register(data: dict[str, Any]) -> User:
-    """Register a user with a new enterprise or institution. Institutions start unverified."""
+    """Register a user with a new enterprise or institution (institutions start unverified), or claim an
+    enterprise a bureau's import put on the platform."""
     org_data = data["organization"]
     if db.session.scalar(select(User.id).where(User.email == data["email"])):
         raise Conflict("An account with this e-mail already exists", fields={"email": ["already registered"]})
-    if db.session.scalar(select(Organization.id).where(Organization.uscc == org_data["uscc"])):
+    existing = db.session.scalar(select(Organization).where(Organization.uscc == org_data["uscc"]))
+    if existing is not None and existing.claim_state in ("unclaimed", "pending"):
+        return _claim(existing, data)
+    if existing is not None:
         raise Conflict("An organisation with this USCC is already registered",
                        fields={"organization.uscc": ["already registered"]})
     kind = OrgKind(org_data["kind"])

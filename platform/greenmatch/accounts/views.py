@@ -113,6 +113,15 @@ def organizations(args):
     return paginate(db.session, stmt, args["page"], args["per_page"])
 
 
+@blp.route("/organizations/<int:org_id>/confirm-claim", methods=["POST"])
+@blp.response(200, OrganizationSchema)
+@blp.errors(401, 403, 404, 409)
+def confirm_claim(org_id: int):
+    """Confirm that the people who registered with this enterprise's USCC (without the bureau's claim code)
+    speak for it (a bureau over its region, or an admin); see docs/claims.md."""
+    return service.confirm_claim(org_id, permissions.require_user())
+
+
 @blp.route("/organizations/<int:org_id>/verify", methods=["POST"])
 @blp.response(200, OrganizationSchema)
 @blp.errors(401, 403, 404, 409)
