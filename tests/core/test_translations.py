@@ -3,7 +3,7 @@ translation, the placeholders survive translation, and the committed .mo matches
 
 Regenerate after changing strings (from the repository root)::
 
-    pybabel extract -F babel.cfg -k _l -o /tmp/messages.pot .
+    pybabel extract -F babel.cfg -k _l -o /tmp/messages.pot .   # every package and the templates
     pybabel update -i /tmp/messages.pot -d platform/greenmatch/translations -l zh_CN --no-fuzzy-matching
     # translate the new entries in messages.po, then
     pybabel compile -d platform/greenmatch/translations -l zh_CN

@@ -215,3 +215,14 @@ def test_ten_institutions_offering_at_once_yield_exactly_max_offers(app, client,
     assert sorted(results) == [201] * 3 + [409] * 7, results
     assert client.get(f"{R}/{rid}", headers=auth(owner)).get_json()["offers_count"] == 3
     assert len(client.get(f"{R}/{rid}/offers", headers=auth(owner)).get_json()["items"]) == 3
+
+
+def test_errors_speak_the_callers_language(client, auth, market):
+    body = _request_body(market["project"], closes_at=_in(-3))
+    from flask_babel import refresh
+
+    zh = client.post(R, json=body, headers=auth(market["owner"])).get_json()["error"]["fields"]["closes_at"]
+    refresh()  # the test client shares one app context, where Flask-Babel caches the locale of the last request
+    en = client.post(R, json=body, headers={**auth(market["owner"]), "Accept-Language": "en"}).get_json()
+    assert zh == ["不得早于今天"]
+    assert en["error"]["fields"]["closes_at"] == ["must not be in the past"]
