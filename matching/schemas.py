@@ -53,8 +53,21 @@ class MatchItemSchema(Schema):
     explanation = fields.Nested(ExplanationSchema)
 
 
+class OpenRequestRefSchema(Schema):
+    """The project's open financing request, if any: the badge on a lead (api.md §5 "Demand side")."""
+
+    id = fields.Integer()
+    amount_cny = fields.Float()
+    term_months = fields.Integer()
+    instruments = fields.List(fields.String())
+    closes_at = fields.Date(attribute="closes_on")
+    offers_count = fields.Integer()
+    max_offers = fields.Integer()
+
+
 class LeadItemSchema(MatchItemSchema):
     project = fields.Nested(ProjectSchema(exclude=("contact",)))
+    financing_request = fields.Nested(OpenRequestRefSchema, allow_none=True)
 
 
 class LeadQuerySchema(PageArgsSchema):

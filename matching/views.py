@@ -10,7 +10,7 @@ from greenmatch.api import Blueprint, PageArgsSchema, locale, page_of, paginate
 from greenmatch.catalog.service import contact_for, present
 from greenmatch.extensions import db
 
-from . import engagements, notifications, service
+from . import demand, engagements, notifications, service
 from .models import Engagement, Match
 from .schemas import (
     EngagementInSchema,
@@ -76,7 +76,9 @@ def leads(args):
     actor = permissions.require_user()
     page = paginate(db.session, service.leads(actor, args), args["page"], args["per_page"],
                     total=service.leads_total(actor, args))
-    page["items"] = [{**_match_item(m), "project": present(m.project, actor)} for m in page["items"]]
+    requests = demand.open_requests_by_project([m.project_id for m in page["items"]])
+    page["items"] = [{**_match_item(m), "project": present(m.project, actor),
+                      "financing_request": requests.get(m.project_id)} for m in page["items"]]
     return page
 
 

@@ -226,3 +226,12 @@ def test_errors_speak_the_callers_language(client, auth, market):
     en = client.post(R, json=body, headers={**auth(market["owner"]), "Accept-Language": "en"}).get_json()
     assert zh == ["不得早于今天"]
     assert en["error"]["fields"]["closes_at"] == ["must not be in the past"]
+
+
+def test_a_lead_with_an_open_request_carries_the_badge(client, auth, market):
+    bank = market["banks"][0]
+    lead = client.get("/api/v1/leads", headers=auth(bank)).get_json()["items"][0]
+    assert lead["financing_request"] is None
+    rid = client.post(R, json=_request_body(market["project"]), headers=auth(market["owner"])).get_json()["id"]
+    lead = client.get("/api/v1/leads", headers=auth(bank)).get_json()["items"][0]
+    assert lead["financing_request"]["id"] == rid and lead["financing_request"]["amount_cny"] == 80_000_000
