@@ -93,6 +93,7 @@ def organizations(args):
 
 
 @blp.route("/organizations/<int:org_id>/verify", methods=["POST"])
+@blp.requires(Role.admin)
 @blp.response(200, OrganizationSchema)
 @blp.errors(401, 403, 404, 409)
 def verify(org_id: int):
