@@ -225,9 +225,15 @@ def create_project(actor: User, data: Mapping[str, Any], *, enterprise_id: int |
     return project
 
 
-def update_project(actor: User, project_id: int, data: Mapping[str, Any]) -> Project:
+def check_edit(actor: User, project_id: int) -> Project:
+    """Before the body: a project the actor sees (404) and may edit (403)."""
     project = get_project(actor, project_id)
     permissions.authorize(actor, "edit", project)
+    return project
+
+
+def update_project(actor: User, project_id: int, data: Mapping[str, Any]) -> Project:
+    project = check_edit(actor, project_id)
     versioning.check_version(project, data.get("version"))
     if project.status not in EDITABLE:
         raise Conflict(f"A project can only be edited in draft or returned status, not {project.status}")

@@ -134,13 +134,14 @@ def get_project(project_id: int):
 
 @blp.route("/projects/<int:project_id>", methods=["PATCH"])
 @blp.requires(Role.enterprise)
-@blp.arguments(ProjectPatchSchema(partial=tuple(f for f in ProjectPatchSchema._declared_fields if f != "version")))
+@blp.body(ProjectPatchSchema(partial=tuple(f for f in ProjectPatchSchema._declared_fields if f != "version")))
 @blp.response(200, ProjectSchema)
 @blp.errors(400, 401, 403, 404, 409, 422)
-def update_project(data, project_id: int):
+def update_project(body, project_id: int):
     """Edit a draft or returned project (owner), sending the current `version`."""
     actor = permissions.require_user()
-    return service.present(service.update_project(actor, project_id, data), actor)
+    service.check_edit(actor, project_id)  # another enterprise's project is 404 before the body's 422
+    return service.present(service.update_project(actor, project_id, body.load()), actor)
 
 
 @blp.route("/projects/<int:project_id>/submit", methods=["POST"])

@@ -58,12 +58,14 @@ def get_product(product_id: int):
 
 @blp.route("/products/<int:product_id>", methods=["PATCH"])
 @blp.requires(Role.institution, verified=True)
-@blp.arguments(ProductPatchSchema)
+@blp.body(ProductPatchSchema)
 @blp.response(200, ProductSchema)
 @blp.errors(400, 401, 403, 404, 409, 422)
-def update_product(data, product_id: int):
+def update_product(body, product_id: int):
     """Edit a product (owner), sending the current `version`; a published product is re-matched."""
-    return service.update_product(permissions.require_user(), product_id, data)
+    actor = permissions.require_user()
+    service.own_product(actor, product_id, "edit")  # another institution's product is 404 before the body's 422
+    return service.update_product(actor, product_id, body.load())
 
 
 @blp.route("/products/<int:product_id>/publish", methods=["POST"])
