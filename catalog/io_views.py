@@ -52,6 +52,7 @@ class ExportQuerySchema(ProjectQuerySchema):
 
 
 @blp.route("/projects/export.xlsx")
+@blp.requires(Role.bureau, Role.admin)
 @blp.arguments(ExportQuerySchema, location="query")
 @blp.response(200, XLSX_DOC, content_type=sheets.XLSX_MIMETYPE,
               description="An .xlsx workbook: one row per project, bilingual headers",
@@ -121,6 +122,7 @@ class ImportResultSchema(Schema):
 
 
 @blp.route("/projects/import", methods=["POST"])
+@blp.requires(Role.enterprise, Role.bureau)
 @blp.arguments(ImportFileSchema, location="files")
 @blp.response(200, ImportResultSchema)
 @blp.errors(401, 403, 413, 422)
@@ -173,6 +175,7 @@ class OverviewSchema(Schema):
 
 
 @blp.route("/stats/overview")
+@blp.requires(Role.bureau, Role.admin)
 @blp.arguments(OverviewQuerySchema, location="query")
 @blp.response(200, OverviewSchema)
 @blp.errors(401, 403, 422)

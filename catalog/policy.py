@@ -24,7 +24,8 @@ def in_jurisdiction(actor: User, project: Project) -> bool:
 @policy(Project)
 class ProjectPolicy(Policy):
     """enterprise: its own projects · institution and public: approved only ·
-    bureau: non-draft projects in its jurisdiction · admin: everything."""
+    bureau: non-draft projects in its jurisdiction (``purpose="review"``: drafts too, so a decision on one
+    is refused as the illegal transition it is) · admin: everything."""
 
     def scope(self, stmt: Select, actor: User | None, purpose: str = "view") -> Select:
         if actor is None or actor.role == Role.institution:
@@ -34,8 +35,8 @@ class ProjectPolicy(Policy):
         if actor.role == Role.enterprise:
             return stmt.where(Project.enterprise_id == permissions.acting_org_id(actor))
         if actor.role == Role.bureau:
-            return stmt.where(Project.in_region(actor.organization.region_code),
-                              Project.status != ProjectStatus.draft)
+            stmt = stmt.where(Project.in_region(actor.organization.region_code))
+            return stmt if purpose == "review" else stmt.where(Project.status != ProjectStatus.draft)
         return stmt.where(false())
 
     def can(self, actor: User | None, action: str, obj: Project) -> bool:

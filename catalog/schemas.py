@@ -25,13 +25,12 @@ from greenmatch.api import HistoryEntrySchema, PageArgsSchema
 from greenmatch.codes import normalize_industry_code
 from greenmatch.facts import CERTIFICATIONS, COLLATERAL, RISK_EXPOSURES, STAGES
 from greenmatch.instruments import current_plugins
+from greenmatch.money import Money
 
 from . import reference
 from .models import ProjectStatus
 
-# Ceilings that catch typing mistakes (an extra zero or two), not real projects:
-# the largest single industrial projects in China are in the hundreds of billions of yuan.
-MAX_AMOUNT_CNY = 1e12
+# Ceilings that catch typing mistakes (an extra zero or two), not real projects (MAX_AMOUNT_CNY: money.py).
 MAX_BENEFIT = {"energy_saving_tce": 1e8, "co2_reduction_t": 1e9, "renewable_generation_mwh": 1e9,
                "water_saving_t": 1e11}
 MAX_CATEGORIES = 10
@@ -48,12 +47,9 @@ def _no_duplicates(values: list[Any]) -> None:
         raise ValidationError("contains duplicates")
 
 
-def _money(required: bool = False, positive: bool = False) -> fields.Float:
-    low = validate.Range(min=0, min_inclusive=not positive,
-                         error="must be above 0" if positive else "must be at least 0")
-    high = validate.Range(max=MAX_AMOUNT_CNY, error=f"is implausibly large (over ¥{MAX_AMOUNT_CNY:,.0f})")
+def _money(required: bool = False, positive: bool = False, minimum: float | None = 0) -> Money:
     kwargs: dict[str, Any] = {"required": True} if required else {"load_default": None, "allow_none": True}
-    return fields.Float(validate=[low, high], allow_nan=False, **kwargs)
+    return Money(positive=positive, minimum=minimum, **kwargs)
 
 
 def check_category(code: str) -> None:
@@ -118,8 +114,7 @@ class ProjectInSchema(Schema):
     total_investment_cny = _money(required=True, positive=True)
     financing_need_cny = _money(required=True, positive=True)
     annual_revenue_cny = _money()
-    annual_net_cash_flow_cny = fields.Float(load_default=None, allow_none=True, allow_nan=False,
-                                            validate=validate.Range(min=-MAX_AMOUNT_CNY, max=MAX_AMOUNT_CNY))
+    annual_net_cash_flow_cny = _money(minimum=None)  # may be negative
     asset_value_cny = _money()
     is_concession = fields.Boolean(load_default=False)
     expected_irr_pct = fields.Float(load_default=None, allow_none=True, allow_nan=False,

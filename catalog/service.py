@@ -19,6 +19,7 @@ from greenmatch.db import utcnow
 from greenmatch.errors import Conflict, Invalid
 from greenmatch.extensions import db
 from greenmatch.instruments import current_plugins
+from greenmatch.states import StateMachine
 
 from . import classifier
 from .assessment import Assessment, assess
@@ -28,12 +29,13 @@ from .rules_settings import RuleSettings
 
 EDITABLE = frozenset({ProjectStatus.draft, ProjectStatus.returned})
 # decision -> (statuses it may start from, status it leads to)
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+TRANSITIONS = StateMachine("project", {
     "submit": (EDITABLE, ProjectStatus.submitted),
     "approve": (frozenset({ProjectStatus.submitted}), ProjectStatus.approved),
     "return": (frozenset({ProjectStatus.submitted}), ProjectStatus.returned),
     "reject": (frozenset({ProjectStatus.submitted}), ProjectStatus.rejected),
-}
+})
+DECISIONS = frozenset({"approve", "return", "reject"})
 # Review-queue tiers (see review_queue): (project attribute, value, tier), the first match wins; else OTHER_TIER.
 QUEUE_TIERS: tuple[tuple[str, Any, int], ...] = (("flagged", True, 0), ("label", "dark_green", 1))
 OTHER_TIER = 2
@@ -223,9 +225,15 @@ def create_project(actor: User, data: Mapping[str, Any], *, enterprise_id: int |
     return project
 
 
-def update_project(actor: User, project_id: int, data: Mapping[str, Any]) -> Project:
+def check_edit(actor: User, project_id: int) -> Project:
+    """Before the body: a project the actor sees (404) and may edit (403)."""
     project = get_project(actor, project_id)
     permissions.authorize(actor, "edit", project)
+    return project
+
+
+def update_project(actor: User, project_id: int, data: Mapping[str, Any]) -> Project:
+    project = check_edit(actor, project_id)
     versioning.check_version(project, data.get("version"))
     if project.status not in EDITABLE:
         raise Conflict(f"A project can only be edited in draft or returned status, not {project.status}")
@@ -238,6 +246,25 @@ def update_project(actor: User, project_id: int, data: Mapping[str, Any]) -> Pro
         _replace_categories(project, CategorySource.declared, data["categories"])
     _refresh_derived(project)
     versioning.commit(project)
+    return project
+
+
+def check_submit(actor: User, project_id: int) -> Project:
+    """Before the body: the owner's project (404, 403) in a status it may be submitted from (409)."""
+    project = get_project(actor, project_id)
+    permissions.authorize(actor, "submit", project)
+    TRANSITIONS.check(project.status, "submit")
+    return project
+
+
+def check_review(actor: User, project_id: int, decision: object = None) -> Project:
+    """Before the body: a project of the bureau's jurisdiction (404; drafts included, so approving one is
+    the illegal transition it is, not a missing project), reviewable by it (403), in a status the decision
+    — every decision, when the body names none — may start from (409)."""
+    permissions.check_role(actor, Role.bureau)
+    project = permissions.get_visible(Project, project_id, actor, purpose="review")
+    permissions.authorize(actor, "review", project)
+    TRANSITIONS.check(project.status, TRANSITIONS.requested(decision, sorted(DECISIONS)))
     return project
 
 
@@ -263,9 +290,7 @@ def submit_on_behalf(actor: User, project: Project, note: str) -> Project:
 
 def review_project(actor: User, project_id: int, decision: str, note: str | None,
                    categories: list[str] | None = None, version: int | None = None) -> Project:
-    permissions.check_role(actor, Role.bureau)
-    project = get_project(actor, project_id)
-    permissions.authorize(actor, "review", project)
+    project = check_review(actor, project_id, decision)
     versioning.check_version(project, version)
     if categories is not None and decision != "approve":
         raise Invalid.field("categories", "categories are confirmed when approving")
@@ -283,9 +308,7 @@ def review_project(actor: User, project_id: int, decision: str, note: str | None
 
 
 def _transition(project: Project, actor: User, action: str, note: str | None) -> None:
-    sources, target = TRANSITIONS[action]
-    if project.status not in sources:
-        raise Conflict(f"Cannot {action} a project in status {project.status}")
+    target = TRANSITIONS.target(project.status, action)
     _record(project, actor, project.status, target, note)
     project.status = target
 

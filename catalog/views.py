@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from greenmatch import permissions
+from greenmatch.accounts.models import Role
 from greenmatch.api import Blueprint, PageArgsSchema, locale, page_dict, page_of, paginate
 from greenmatch.errors import NotFound
 from greenmatch.extensions import db
@@ -99,6 +100,7 @@ def classify(data):
 
 # -- projects --------------------------------------------------------------------------------------
 @blp.route("/projects", methods=["POST"])
+@blp.requires(Role.enterprise)
 @blp.arguments(ProjectInSchema)
 @blp.response(201, ProjectSchema)
 @blp.errors(400, 401, 403, 422)
@@ -131,33 +133,42 @@ def get_project(project_id: int):
 
 
 @blp.route("/projects/<int:project_id>", methods=["PATCH"])
-@blp.arguments(ProjectPatchSchema(partial=tuple(f for f in ProjectPatchSchema._declared_fields if f != "version")))
+@blp.requires(Role.enterprise)
+@blp.body(ProjectPatchSchema(partial=tuple(f for f in ProjectPatchSchema._declared_fields if f != "version")))
 @blp.response(200, ProjectSchema)
 @blp.errors(400, 401, 403, 404, 409, 422)
-def update_project(data, project_id: int):
+def update_project(body, project_id: int):
     """Edit a draft or returned project (owner), sending the current `version`."""
     actor = permissions.require_user()
-    return service.present(service.update_project(actor, project_id, data), actor)
+    service.check_edit(actor, project_id)  # another enterprise's project is 404 before the body's 422
+    return service.present(service.update_project(actor, project_id, body.load()), actor)
 
 
 @blp.route("/projects/<int:project_id>/submit", methods=["POST"])
-@blp.arguments(VersionSchema, required=False)
+@blp.requires(Role.enterprise)
+@blp.body(VersionSchema, required=False)
 @blp.response(200, ProjectSchema)
 @blp.errors(401, 403, 404, 409)
-def submit_project(data, project_id: int):
+def submit_project(body, project_id: int):
     """Submit the project to the local industry bureau for review (owner)."""
     actor = permissions.require_user()
-    return service.present(service.submit_project(actor, project_id, (data or {}).get("version")), actor)
+    service.check_submit(actor, project_id)  # 404, 403, 409 before the body's 422
+    version = (body.load() or {}).get("version")
+    return service.present(service.submit_project(actor, project_id, version), actor)
 
 
 @blp.route("/projects/<int:project_id>/review", methods=["POST"])
-@blp.arguments(ReviewSchema)
+@blp.requires(Role.bureau)
+@blp.body(ReviewSchema)
 @blp.response(200, ProjectSchema)
 @blp.errors(400, 401, 403, 404, 409, 422)
-def review_project(data, project_id: int):
+def review_project(body, project_id: int):
     """Approve, return (with a note) or reject a submitted project (the bureau whose jurisdiction covers
-    it); when approving, the bureau may confirm or correct the categories."""
+    it); when approving, the bureau may confirm or correct the categories. A decision on a project that is
+    not submitted (approving a draft) is 409 whatever the body says."""
     actor = permissions.require_user()
+    service.check_review(actor, project_id, body.peek("decision"))  # 404, 403, 409 before the body's 422
+    data = body.load()
     project = service.review_project(actor, project_id, data["decision"], data.get("note"),
                                      data.get("categories"), data.get("version"))
     return service.present(project, actor)
@@ -194,6 +205,7 @@ def project_assessment(project_id: int):
 
 
 @blp.route("/review-queue")
+@blp.requires(Role.bureau, Role.admin)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_of(ProjectSchema))
 @blp.errors(401, 403, 422)

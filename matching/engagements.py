@@ -25,6 +25,7 @@ from greenmatch.db import utcnow
 from greenmatch.errors import Conflict, Invalid
 from greenmatch.extensions import db
 from greenmatch.permissions import Policy, policy
+from greenmatch.states import StateMachine
 
 from . import notifications
 from .models import OPEN_STATUSES, Engagement, EngagementEvent, EngagementStatus
@@ -33,15 +34,15 @@ S = EngagementStatus
 OPEN = frozenset(OPEN_STATUSES)
 # Statuses after the enterprise said yes: the institution may see the contact.
 ACCEPTED_OR_LATER = frozenset({S.accepted, S.in_progress, S.financed, S.closed})
-# (action, who) -> (from statuses, to status)
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+# action -> (from statuses, to status)
+TRANSITIONS = StateMachine("engagement", {
     "accept": (frozenset({S.requested}), S.accepted),
     "decline": (frozenset({S.requested}), S.declined),
     "in_progress": (frozenset({S.accepted}), S.in_progress),
     "financed": (frozenset({S.accepted, S.in_progress}), S.financed),
     "closed": (frozenset({S.accepted, S.in_progress}), S.closed),
     "expire": (frozenset({S.requested}), S.expired),
-}
+})
 ENTERPRISE_ACTIONS = frozenset({"accept", "decline"})
 INSTITUTION_ACTIONS = frozenset({"in_progress", "financed", "closed"})
 
@@ -205,6 +206,17 @@ def listing(actor: User, args: Mapping[str, Any]) -> Select:
     return stmt.order_by(Engagement.updated_at.desc(), Engagement.id.desc())
 
 
+def check_move(actor: User, engagement_id: int, offered: frozenset[str], wanted: object = None) -> Engagement:
+    """Before the request body is validated: the engagement is visible (404), the caller may take the
+    operation's actions on it (403) and one of them — ``wanted`` when the body names one — may start from
+    its status (409, e.g. a ``requested`` engagement marked ``financed``)."""
+    engagement = get_engagement(actor, engagement_id)
+    actions = TRANSITIONS.requested(wanted, offered)
+    permissions.authorize(actor, actions[0], engagement)
+    TRANSITIONS.check(engagement.status, actions)
+    return engagement
+
+
 def respond(actor: User, engagement_id: int, action: str, note: str | None = None) -> Engagement:
     """The project owner accepts or declines a request."""
     engagement = get_engagement(actor, engagement_id)
@@ -283,9 +295,7 @@ def _notify(engagement: Engagement, organization_id: int, kind: str, zh: str, en
 
 
 def _move(engagement: Engagement, actor: User | None, action: str, note: str | None) -> str:
-    sources, target = TRANSITIONS[action]
-    if engagement.status not in sources:
-        raise Conflict(f"Cannot {action.replace('_', ' ')} an engagement in status {engagement.status}")
+    target = TRANSITIONS.target(engagement.status, action)
     previous = engagement.status
     _event(engagement, actor, previous, target, note)
     engagement.status = target
@@ -304,5 +314,6 @@ def _commit(engagement: Engagement, previous: str) -> Engagement:
     return engagement
 
 
-__all__ = ["request_engagement", "respond", "update_progress", "expire_stale", "listing", "get_engagement",
+__all__ = ["request_engagement", "check_move", "respond", "update_progress", "expire_stale", "listing",
+           "get_engagement",
            "history", "financed_total"]

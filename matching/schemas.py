@@ -10,7 +10,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from greenmatch.accounts.schemas import OrganizationSchema
 from greenmatch.api import HistoryEntrySchema, PageArgsSchema, id_field
 from greenmatch.catalog import reference
-from greenmatch.catalog.schemas import ProjectSchema, check_region
+from greenmatch.catalog.schemas import Money, ProjectSchema, check_region
 from greenmatch.products.schemas import InstitutionRefSchema
 
 from .engagements import INSTITUTION_ACTIONS
@@ -104,8 +104,7 @@ class EngagementPatchSchema(Schema):
 
     status = fields.String(required=True,
                            validate=validate.OneOf([s.value for s in EngagementStatus if s in INSTITUTION_ACTIONS]))
-    financed_amount_cny = fields.Float(load_default=None, allow_none=True, allow_nan=False,
-                                       validate=validate.Range(min=0, min_inclusive=False, max=1e12))
+    financed_amount_cny = Money(positive=True, load_default=None, allow_none=True)
     financed_on = fields.Date(load_default=None, allow_none=True)
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
     version = fields.Integer(load_default=None, allow_none=True)

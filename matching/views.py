@@ -37,6 +37,7 @@ def _match_item(match: Match) -> dict[str, Any]:
 
 
 @blp.route("/matching/runs", methods=["POST"])
+@blp.requires(Role.admin)
 @blp.response(201, RunSchema)
 @blp.errors(401, 403, 500)
 def start_run():
@@ -46,6 +47,7 @@ def start_run():
 
 
 @blp.route("/matching/runs")
+@blp.requires(Role.admin)
 @blp.response(200, RunListSchema)
 @blp.errors(401, 403)
 def list_runs():
@@ -55,6 +57,7 @@ def list_runs():
 
 
 @blp.route("/projects/<int:project_id>/matches")
+@blp.requires(Role.enterprise, Role.bureau, Role.admin)
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, page_of(MatchItemSchema))
 @blp.errors(401, 403, 404, 422)
@@ -68,6 +71,7 @@ def project_matches(args, project_id: int):
 
 
 @blp.route("/leads")
+@blp.requires(Role.institution, verified=True)
 @blp.arguments(LeadQuerySchema, location="query")
 @blp.response(200, page_of(LeadItemSchema))
 @blp.errors(401, 403, 422)
@@ -94,6 +98,7 @@ def _engagement(engagement: Engagement, actor) -> dict[str, Any]:
 
 
 @blp.route("/engagements", methods=["POST"])
+@blp.requires(Role.institution, verified=True)
 @blp.arguments(EngagementInSchema)
 @blp.response(201, EngagementSchema)
 @blp.errors(400, 401, 403, 404, 409, 422)
@@ -125,33 +130,43 @@ def get_engagement(engagement_id: int):
 
 
 @blp.route("/engagements/<int:engagement_id>/accept", methods=["POST"])
-@blp.arguments(RespondSchema, required=False)
+@blp.requires(Role.enterprise)
+@blp.body(RespondSchema, required=False)
 @blp.response(200, EngagementSchema)
 @blp.errors(401, 403, 404, 409, 422)
-def accept(data, engagement_id: int):
+def accept(body, engagement_id: int):
     """Accept an institution's request (project owner): the institution sees the contact."""
-    actor = permissions.require_user()
-    return _engagement(engagements.respond(actor, engagement_id, "accept", (data or {}).get("note")), actor)
+    return _respond(body, engagement_id, "accept")
 
 
 @blp.route("/engagements/<int:engagement_id>/decline", methods=["POST"])
-@blp.arguments(RespondSchema, required=False)
+@blp.requires(Role.enterprise)
+@blp.body(RespondSchema, required=False)
 @blp.response(200, EngagementSchema)
 @blp.errors(401, 403, 404, 409, 422)
-def decline(data, engagement_id: int):
+def decline(body, engagement_id: int):
     """Decline an institution's request (project owner)."""
+    return _respond(body, engagement_id, "decline")
+
+
+def _respond(body, engagement_id: int, action: str) -> dict[str, Any]:
     actor = permissions.require_user()
-    return _engagement(engagements.respond(actor, engagement_id, "decline", (data or {}).get("note")), actor)
+    engagements.check_move(actor, engagement_id, frozenset({action}))  # 404, 403, 409 before the body's 422
+    note = (body.load() or {}).get("note")
+    return _engagement(engagements.respond(actor, engagement_id, action, note), actor)
 
 
 @blp.route("/engagements/<int:engagement_id>", methods=["PATCH"])
-@blp.arguments(EngagementPatchSchema)
+@blp.requires(Role.institution)
+@blp.body(EngagementPatchSchema)
 @blp.response(200, EngagementSchema)
 @blp.errors(400, 401, 403, 404, 409, 422)
-def update_engagement(data, engagement_id: int):
-    """Record progress (institution): in progress, financed with amount and date, or closed."""
+def update_engagement(body, engagement_id: int):
+    """Record progress (institution): in progress, financed with amount and date, or closed. A move the
+    engagement's status does not allow (a `requested` one marked `financed`) is 409 whatever the body says."""
     actor = permissions.require_user()
-    return _engagement(engagements.update_progress(actor, engagement_id, data), actor)
+    engagements.check_move(actor, engagement_id, engagements.INSTITUTION_ACTIONS, body.peek("status"))
+    return _engagement(engagements.update_progress(actor, engagement_id, body.load()), actor)
 
 
 @blp.route("/engagements/<int:engagement_id>/history")

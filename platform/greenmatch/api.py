@@ -4,16 +4,18 @@ common schemas."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from copy import deepcopy
+from functools import wraps
 from typing import Any
 
 import flask_smorest
-from flask import request
+from flask import make_response, request
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, func, select
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter, ValidationError
 
-from .errors import http_exception_response, wants_json
+from .errors import http_exception_response, wants_json, with_allow
 
 API_PREFIX = "/api/v1"
 MAX_PER_PAGE = 100
@@ -80,18 +82,44 @@ class Api(flask_smorest.Api):
         kwargs.setdefault("spec_kwargs", {})["marshmallow_plugin"] = MarshmallowPlugin(schema_name_resolver=schema_name)
         super().__init__(app, **kwargs)
 
+    def init_app(self, app, **kwargs):
+        super().init_app(app, **kwargs)
+        app.before_request(check_access)
+
     def handle_http_exception(self, error):
         # Api(app) registers this for every HTTPException, replacing any app handler registered before it:
         # so pages get their HTML error page here, and the API its JSON error shape.
         if not wants_json():
             from .web.errors import error_page
 
-            return error_page(error.code or 500)
+            return with_allow(error, make_response(error_page(error.code or 500)))
         return http_exception_response(error)
 
 
+ACCESS_ATTRIBUTE = "_greenmatch_access"
+
+
 class Blueprint(flask_smorest.Blueprint):
-    """A smorest blueprint whose operations document the error responses they can give."""
+    """A smorest blueprint whose operations document the error responses they can give and declare the
+    roles they need (:meth:`requires`)."""
+
+    def requires(self, *roles: str, verified: bool = False) -> Callable:
+        """The operation needs an authenticated caller holding one of ``roles`` (``verified``: an
+        institution the platform verified). Checked by :func:`check_access` before the request is
+        parsed, so a caller with another role gets 401/403 whatever the body says (contract §5 order:
+        authentication, role, visibility, body, state); documented as ``x-roles`` with the 401/403
+        responses."""
+        names = [str(role) for role in roles]
+
+        def decorator(func: Callable) -> Callable:
+            setattr(func, ACCESS_ATTRIBUTE, (tuple(names), verified))
+            shown = ", ".join("verified institution" if verified and n == "institution" else n for n in names)
+            func = self.doc(**{"x-roles": names, **({"x-verified": True} if verified else {})})(func)
+            func = self.errors(401)(func)
+            func = self.alt_response(403, schema=ApiErrorSchema, description=f"The caller is not: {shown}")(func)
+            return func
+
+        return decorator
 
     def errors(self, *statuses: int) -> Callable:
         def decorator(func: Callable) -> Callable:
@@ -101,6 +129,57 @@ class Blueprint(flask_smorest.Blueprint):
             return func
 
         return decorator
+
+    def body(self, schema: type[Schema] | Schema, *, required: bool = True) -> Callable:
+        """Like ``arguments`` for a JSON body, documented the same way, but the view is handed a
+        :class:`Body` and validates it (:meth:`Body.load`) once it has found the object and checked its
+        state: visibility (404) and illegal transitions (409) come before body validation (422)."""
+        instance = schema() if isinstance(schema, type) else schema
+
+        def decorator(func: Callable) -> Callable:
+            @wraps(func)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                return func(Body(instance), *args, **kwargs)
+
+            wrapper._apidoc = deepcopy(getattr(func, "_apidoc", {}))  # type: ignore[attr-defined]
+            docs = wrapper._apidoc.setdefault("arguments", {})  # type: ignore[attr-defined]
+            docs.setdefault("parameters", []).append({"in": "json", "required": required, "schema": instance})
+            docs.setdefault("responses", {})[422] = "UNPROCESSABLE_ENTITY"
+            return wrapper
+
+        return decorator
+
+
+class Body:
+    """A request's JSON body, validated on demand (:meth:`Blueprint.body`)."""
+
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+
+    def peek(self, name: str) -> Any:
+        """One top-level value as sent, unvalidated (None when absent or the body is no JSON object)."""
+        raw = request.get_json(silent=True)
+        return raw.get(name) if isinstance(raw, dict) else None
+
+    def load(self) -> dict[str, Any]:
+        """The validated body: 400 for malformed JSON, 422 naming the fields, as ``arguments`` answers."""
+        return Blueprint.ARGUMENTS_PARSER.parse(self.schema, location="json")
+
+
+def check_access() -> None:
+    """Before any view: the role the operation declared with :meth:`Blueprint.requires` (401, 403)."""
+    from flask import current_app
+
+    from . import permissions
+
+    view = current_app.view_functions.get(request.endpoint or "")
+    access = getattr(view, ACCESS_ATTRIBUTE, None)
+    if access is None or request.method == "OPTIONS":  # Flask answers OPTIONS itself: nothing is done
+        return
+    roles, verified = access
+    actor = permissions.require_role(*roles)
+    if verified and actor.role == "institution":
+        permissions.check_verified_institution(actor)
 
 
 _ERROR_TEXT = {

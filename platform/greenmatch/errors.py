@@ -157,4 +157,12 @@ def http_exception_response(exc: HTTPException):
     if status == 429:
         return _json_error(429, f"Too many requests ({exc.description}); try again later")
     message = exc.description if isinstance(exc.description, str) else STATUS_CODES.get(status, "error")
-    return _json_error(status, message)
+    return with_allow(exc, _json_error(status, message))
+
+
+def with_allow(exc: HTTPException, response):
+    """A 405 names the methods the resource does allow (RFC 9110 §15.5.6), on JSON and HTML answers alike."""
+    methods = getattr(exc, "valid_methods", None)
+    if exc.code == 405 and methods:
+        response.headers["Allow"] = ", ".join(sorted(methods))
+    return response

@@ -34,6 +34,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from .codes import category_covers, region_covers
 from .facts import STAGES, ProductFacts, ProjectFacts
+from .money import Money
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +117,8 @@ class ProductRequirements:
 class CommonParamsSchema(Schema):
     """Params every product has; plugins subclass this and add their own fields."""
 
-    min_amount_cny = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
-    max_amount_cny = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    min_amount_cny = Money(load_default=None, allow_none=True)
+    max_amount_cny = Money(load_default=None, allow_none=True)
     regions = fields.List(fields.String(), load_default=list)
     categories = fields.List(fields.String(), load_default=list)
     stages = fields.List(fields.String(validate=validate.OneOf(STAGES)), load_default=list)

@@ -29,6 +29,7 @@ from greenmatch.catalog.screening import (
 )
 from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import CommonParamsSchema, InstrumentFit, InstrumentPlugin, ProductRequirements, Reason
+from greenmatch.money import Money
 
 KEY = "green_bond"
 BOND_TYPES = ("ndrc_enterprise", "exchange_corporate", "interbank_debt_financing", "financial", "carbon_neutral")
@@ -58,7 +59,7 @@ class GreenBondSettings(SettingsBase):
 
 class GreenBondParamsSchema(CommonParamsSchema):
     bond_types = fields.List(fields.String(validate=validate.OneOf(BOND_TYPES)), load_default=list)
-    min_issue_size_cny = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    min_issue_size_cny = Money(load_default=None, allow_none=True)
     issuer_min_rating = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(RATINGS),
                                       metadata={"description": "issuer rating the underwriter requires (checked "
                                                                "by the underwriter; not in project data)"})

@@ -27,6 +27,7 @@ from greenmatch.catalog.screening import (
 )
 from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import CommonParamsSchema, InstrumentFit, InstrumentPlugin, ProductRequirements, Reason
+from greenmatch.money import Money
 
 KEY = "green_fund"
 TECH_CERTIFICATIONS = ("specialized_sme", "little_giant", "high_tech")
@@ -60,8 +61,8 @@ class GreenFundSettings(SettingsBase):
 class GreenFundParamsSchema(CommonParamsSchema):
     focus = fields.List(fields.String(validate=validate.OneOf(FOCUS)), load_default=list,
                         metadata={"description": "firms/areas the fund invests in; empty = any green project"})
-    ticket_min_cny = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
-    ticket_max_cny = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    ticket_min_cny = Money(load_default=None, allow_none=True)
+    ticket_max_cny = Money(load_default=None, allow_none=True)
     max_equity_share_pct = fields.Float(load_default=None, allow_none=True,
                                         validate=validate.Range(min=0, max=100, min_inclusive=False),
                                         metadata={"description": "largest stake the fund takes, % (informative)"})

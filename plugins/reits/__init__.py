@@ -20,6 +20,7 @@ from greenmatch.catalog.rules_settings import SettingsBase
 from greenmatch.catalog.screening import covered_codes, financing_vetoes, level3_split
 from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import CommonParamsSchema, InstrumentFit, InstrumentPlugin, ProductRequirements, Reason
+from greenmatch.money import Money
 
 KEY = "reits"
 
@@ -63,7 +64,7 @@ class ReitsSettings(SettingsBase):
 class ReitsParamsSchema(CommonParamsSchema):
     asset_classes = fields.List(fields.String(validate=validate.OneOf([k for k, _ in ASSET_CLASSES])),
                                 load_default=list)
-    min_asset_value_cny = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    min_asset_value_cny = Money(load_default=None, allow_none=True)
     min_operating_years = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
     min_distribution_yield_pct = fields.Float(load_default=None, allow_none=True,
                                               validate=validate.Range(min=0, max=100))

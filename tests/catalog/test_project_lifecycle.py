@@ -82,10 +82,13 @@ def test_full_lifecycle(client, auth, people):
 def test_illegal_transitions_are_409(client, auth, people):
     owner, bureau = people["owner"], people["hebei_bureau"]
     pid = create(client, auth, owner)["id"]
-    assert client.post(f"{API}/{pid}/review", json={"decision": "approve"}, headers=auth(bureau)).status_code == 404
+    # contract §5: approving a draft is an illegal transition (409), though the bureau cannot read the draft
+    draft = client.post(f"{API}/{pid}/review", json={"decision": "approve"}, headers=auth(bureau))
+    assert draft.status_code == 409 and draft.get_json()["error"]["code"] == "illegal_transition"
+    assert client.get(f"{API}/{pid}", headers=auth(bureau)).status_code == 404
     assert client.post(f"{API}/{pid}/submit", headers=auth(owner)).status_code == 200
     twice = client.post(f"{API}/{pid}/submit", headers=auth(owner))
-    assert twice.status_code == 409 and twice.get_json()["error"]["code"] == "conflict"
+    assert twice.status_code == 409 and twice.get_json()["error"]["code"] == "illegal_transition"
     edit_submitted = client.patch(f"{API}/{pid}", json={"version": 2, "name": "新名称项目"}, headers=auth(owner))
     assert edit_submitted.status_code == 409
     assert client.post(f"{API}/{pid}/review", json={"decision": "approve"}, headers=auth(bureau)).status_code == 200
@@ -96,7 +99,7 @@ def test_illegal_transitions_are_409(client, auth, people):
 
 
 def test_approving_a_draft_is_409_for_admin_visibility(client, auth, people, f):
-    """A draft is invisible to bureaus (404); the state rule itself answers 409 for a visible one."""
+    """A returned project is not submitted either: approving it is the same illegal transition (409)."""
     owner = people["owner"]
     pid = create(client, auth, owner)["id"]
     client.post(f"{API}/{pid}/submit", headers=auth(owner))

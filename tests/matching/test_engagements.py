@@ -93,8 +93,11 @@ def test_engagements_are_invisible_to_others(client, auth, deal):
     eid = client.post(E, json={"match_id": deal["match_id"]}, headers=auth(deal["bank"])).get_json()["id"]
     for outsider in (deal["rival"], deal["other_enterprise"]):
         assert client.get(f"{E}/{eid}", headers=auth(outsider)).status_code == 404
-        assert client.post(f"{E}/{eid}/accept", headers=auth(outsider)).status_code == 404
         assert client.get(E, headers=auth(outsider)).get_json()["total"] == 0
+    # accepting is the enterprise's: an institution gets 403 for the role whatever the id (contract §5 order),
+    # another enterprise 404 for the engagement it may not see
+    assert client.post(f"{E}/{eid}/accept", headers=auth(deal["rival"])).status_code == 403
+    assert client.post(f"{E}/{eid}/accept", headers=auth(deal["other_enterprise"])).status_code == 404
     # an institution cannot engage through another institution's match
     assert client.post(E, json={"match_id": deal["match_id"]}, headers=auth(deal["rival"])).status_code == 404
     assert client.post(E, json={"match_id": 999999}, headers=auth(deal["bank"])).status_code == 404

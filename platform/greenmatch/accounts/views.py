@@ -123,6 +123,7 @@ def confirm_claim(org_id: int):
 
 
 @blp.route("/organizations/<int:org_id>/verify", methods=["POST"])
+@blp.requires(Role.admin)
 @blp.response(200, OrganizationSchema)
 @blp.errors(401, 403, 404, 409)
 def verify(org_id: int):

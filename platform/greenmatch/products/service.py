@@ -11,16 +11,17 @@ from sqlalchemy import Select
 from .. import permissions, signals, versioning
 from ..accounts.models import User
 from ..db import utcnow
-from ..errors import Conflict, Invalid, flatten_messages
+from ..errors import Invalid, flatten_messages
 from ..extensions import db
 from ..instruments import InstrumentPlugin, current_plugins
+from ..states import StateMachine
 from .models import Product, ProductStatus
 
 # action -> (statuses it may start from, status it leads to)
-TRANSITIONS = {
+TRANSITIONS = StateMachine("product", {
     "publish": (frozenset({ProductStatus.draft, ProductStatus.withdrawn}), ProductStatus.published),
     "withdraw": (frozenset({ProductStatus.published}), ProductStatus.withdrawn),
-}
+})
 
 
 def plugin_for(key: str) -> InstrumentPlugin:
@@ -87,13 +88,18 @@ def update_product(actor: User, product_id: int, data: Mapping[str, Any]) -> Pro
     return product
 
 
-def change_status(actor: User, product_id: int, action: str, version: int | None = None) -> Product:
+def check_change_status(actor: User, product_id: int, action: str) -> Product:
+    """Before the body: the institution's own product (404, 403) in a status ``action`` starts from (409)."""
     permissions.check_verified_institution(actor)
     product = own_product(actor, product_id, action)
+    TRANSITIONS.check(product.status, action)
+    return product
+
+
+def change_status(actor: User, product_id: int, action: str, version: int | None = None) -> Product:
+    product = check_change_status(actor, product_id, action)
     versioning.check_version(product, version)
-    sources, target = TRANSITIONS[action]
-    if product.status not in sources:
-        raise Conflict(f"Cannot {action} a product in status {product.status}")
+    target = TRANSITIONS.target(product.status, action)
     if target == ProductStatus.published:
         plugin_for(product.instrument)  # before any change: a product of a disabled instrument cannot go live
         product.published_at = utcnow()

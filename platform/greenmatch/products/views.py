@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import permissions
+from ..accounts.models import Role
 from ..api import Blueprint, locale, page_of, paginate
 from ..extensions import db
 from ..instruments import current_plugins
@@ -28,6 +29,7 @@ def instruments():
 
 
 @blp.route("/products", methods=["POST"])
+@blp.requires(Role.institution, verified=True)
 @blp.arguments(ProductInSchema)
 @blp.response(201, ProductSchema)
 @blp.errors(400, 401, 403, 422)
@@ -55,27 +57,38 @@ def get_product(product_id: int):
 
 
 @blp.route("/products/<int:product_id>", methods=["PATCH"])
-@blp.arguments(ProductPatchSchema)
+@blp.requires(Role.institution, verified=True)
+@blp.body(ProductPatchSchema)
 @blp.response(200, ProductSchema)
 @blp.errors(400, 401, 403, 404, 409, 422)
-def update_product(data, product_id: int):
+def update_product(body, product_id: int):
     """Edit a product (owner), sending the current `version`; a published product is re-matched."""
-    return service.update_product(permissions.require_user(), product_id, data)
+    actor = permissions.require_user()
+    service.own_product(actor, product_id, "edit")  # another institution's product is 404 before the body's 422
+    return service.update_product(actor, product_id, body.load())
 
 
 @blp.route("/products/<int:product_id>/publish", methods=["POST"])
-@blp.arguments(ProductActionSchema, required=False)
+@blp.requires(Role.institution, verified=True)
+@blp.body(ProductActionSchema, required=False)
 @blp.response(200, ProductSchema)
 @blp.errors(401, 403, 404, 409)
-def publish(data, product_id: int):
+def publish(body, product_id: int):
     """Publish a draft or withdrawn product (owner, verified institution); it is matched at once."""
-    return service.change_status(permissions.require_user(), product_id, "publish", (data or {}).get("version"))
+    return _change_status(body, product_id, "publish")
 
 
 @blp.route("/products/<int:product_id>/withdraw", methods=["POST"])
-@blp.arguments(ProductActionSchema, required=False)
+@blp.requires(Role.institution, verified=True)
+@blp.body(ProductActionSchema, required=False)
 @blp.response(200, ProductSchema)
 @blp.errors(401, 403, 404, 409)
-def withdraw(data, product_id: int):
+def withdraw(body, product_id: int):
     """Withdraw a published product (owner); its leads disappear."""
-    return service.change_status(permissions.require_user(), product_id, "withdraw", (data or {}).get("version"))
+    return _change_status(body, product_id, "withdraw")
+
+
+def _change_status(body, product_id: int, action: str):
+    actor = permissions.require_user()
+    service.check_change_status(actor, product_id, action)  # 404, 403, 409 before the body's 422
+    return service.change_status(actor, product_id, action, (body.load() or {}).get("version"))

@@ -87,6 +87,8 @@ PATTERNS: list[tuple[re.Pattern[str], Any]] = [(re.compile(p), m) for p, m in [
      _l("Write a note to the enterprise when returning or rejecting.")),
     (r"^categories are confirmed when approving$", _l("Categories are confirmed when approving.")),
     (r"^must not be below min_amount_cny$", _l("Must not be below the minimum.")),
+    (r"^has more than 2 decimal places: amounts are in yuan to the fen$",
+     _l("At most 2 decimal places: amounts are in yuan, to the fen.")),
     (r"^required when the status is financed$", _l("Required when recording financing.")),
     (r"^exceeds the project's total investment$", _l("Exceeds the project's total investment.")),
     (r"^must not be in the future$", _l("Must not be in the future.")),
