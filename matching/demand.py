@@ -26,7 +26,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, exists, false, or_, select, update
+from sqlalchemy import Select, String, cast, exists, false, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from greenmatch import permissions, signals, versioning
@@ -70,10 +70,14 @@ class FinancingRequestPolicy(Policy):
         if actor.role == Role.enterprise:
             return stmt.where(FinancingRequest.enterprise_id == permissions.acting_org_id(actor))
         if actor.role == Role.institution and purpose == "view":
+            # open to the institutions with a published product matched to the project, of an instrument the
+            # request asks for (any, when it names none)
+            asked = cast(FinancingRequest.instruments, String)
             matched = exists().where(
                 Match.project_id == FinancingRequest.project_id, Match.generation == current_generation(),
                 Match.institution_id == actor.organization_id,
-                Match.product.has(Product.status == ProductStatus.published))
+                Match.product.has(Product.status == ProductStatus.published),
+                or_(asked == "[]", asked.contains(literal('"') + Match.instrument + literal('"'))))
             offered = exists().where(Offer.request_id == FinancingRequest.id,
                                      Offer.institution_id == actor.organization_id)
             return stmt.where(or_(matched, offered))

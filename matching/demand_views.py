@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from flask import request
+
 from greenmatch import permissions
+from greenmatch.accounts.models import Role
 from greenmatch.api import Blueprint, page_of, paginate
 from greenmatch.catalog.schemas import VersionSchema
 from greenmatch.extensions import db
@@ -22,6 +25,7 @@ blp = Blueprint("demand", __name__, url_prefix="/api/v1", description="Financing
 
 
 @blp.route("/financing-requests", methods=["POST"])
+@blp.requires(Role.enterprise)
 @blp.arguments(FinancingRequestInSchema)
 @blp.response(201, FinancingRequestSchema)
 @blp.errors(400, 401, 403, 404, 409, 422)
@@ -52,22 +56,29 @@ def get_request(request_id: int):
 
 
 @blp.route("/financing-requests/<int:request_id>/close", methods=["POST"])
-@blp.arguments(VersionSchema, required=False)
+@blp.requires(Role.enterprise)
+@blp.body(VersionSchema, required=False)
 @blp.response(200, FinancingRequestSchema)
 @blp.errors(401, 403, 404, 409, 422)
-def close_request(data, request_id: int):
+def close_request(body, request_id: int):
     """Withdraw the request (its enterprise): submitted offers are declined with notice."""
-    return demand.close_request(permissions.require_user(), request_id, (data or {}).get("version"))
+    actor = permissions.require_user()
+    demand.get_request(actor, request_id)  # visibility (404) before the body (422)
+    data = body.load() if request.get_data() else {}
+    return demand.close_request(actor, request_id, data.get("version"))
 
 
 @blp.route("/financing-requests/<int:request_id>/offers", methods=["POST"])
-@blp.arguments(OfferInSchema)
+@blp.requires(Role.institution, verified=True)
+@blp.body(OfferInSchema)
 @blp.response(201, OfferSchema)
 @blp.errors(400, 401, 403, 404, 409, 422)
-def make_offer(data, request_id: int):
+def make_offer(body, request_id: int):
     """Offer on a request (verified institution, through one of its published products). 409 once the
     request has ``max_offers`` offers, is past its closing date or settled, or this institution offered."""
-    return demand.make_offer(permissions.require_user(), request_id, data)
+    actor = permissions.require_user()
+    demand.get_request(actor, request_id)  # visibility (404) before the body (422)
+    return demand.make_offer(actor, request_id, body.load())
 
 
 @blp.route("/financing-requests/<int:request_id>/offers")
@@ -81,6 +92,7 @@ def list_offers(request_id: int):
 
 
 @blp.route("/offers/<int:offer_id>/accept", methods=["POST"])
+@blp.requires(Role.enterprise)
 @blp.response(200, EngagementSchema)
 @blp.errors(401, 403, 404, 409)
 def accept_offer(offer_id: int):

@@ -19,6 +19,7 @@ The test prints the number of calls and of leaks, and fails on any leak.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from dataclasses import dataclass
@@ -49,6 +50,12 @@ BODIES = {
     ("POST", "/api/v1/engagements/{engagement_id}/accept"): {"note": "欢迎洽谈"},
     ("POST", "/api/v1/engagements/{engagement_id}/decline"): {"note": "暂不需要"},
     ("POST", "/api/v1/engagements"): {"match_id": "{match_id}", "message": "冒用他行匹配的洽谈请求"},
+    ("POST", "/api/v1/financing-requests"): {"project_id": "{project_id}", "amount_cny": 1_000_000,
+                                             "term_months": 12, "purpose": "被他人篡改的融资需求",
+                                             "closes_at": "2099-12-31"},
+    ("POST", "/api/v1/financing-requests/{request_id}/offers"): {"product_id": "{product_id}",
+                                                                 "amount_cny": 1_000_000, "term_months": 12},
+    ("POST", "/api/v1/financing-requests/{request_id}/close"): {},
 }
 INVALID_BODY = {"version": "第一版", "status": 3, "decision": ["approve"], "note": {"x": 1}, "多余字段": True}
 # Query parameters that name an object: filled with X's ids on the lists that take them.
@@ -62,7 +69,8 @@ PUBLIC_READS = {
 # Strings only X (and admins) may ever see.
 SECRET_CONTACT = {"name": "赵总监", "phone": "+86 313 7654321", "email": "zhao@secret-steel.cn"}
 MARKERS = ("冀北钢铁余热发电机密草稿", "冀北钢铁超低排放改造待审", "冀行内部未发布绿色贷款", "冀行专属洽谈留言机密",
-           SECRET_CONTACT["phone"], SECRET_CONTACT["email"], "被他人篡改")
+           SECRET_CONTACT["phone"], SECRET_CONTACT["email"], "被他人篡改", "冀北钢铁储能融资需求机密",
+           "冀行报价条件机密")
 
 
 @dataclass
@@ -106,6 +114,19 @@ def world(client, auth):
     requested, accepted = engagement_ids[approved], engagement_ids[accepted_project]
     assert client.post(f"{API}/engagements/{accepted}/accept", json={"note": "欢迎"},
                        headers=auth(x_enterprise)).status_code == 200
+    # a financing request open only to REITs (nobody else's product matches it) and an offer of X's bank on
+    # a second request of X's enterprise
+    closes = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    request_id = client.post(f"{API}/financing-requests", json={
+        "project_id": approved, "amount_cny": 50_000_000, "term_months": 36, "purpose": MARKERS[7],
+        "instruments": ["reits"], "closes_at": closes}, headers=auth(x_enterprise)).get_json()["id"]
+    other_request = client.post(f"{API}/financing-requests", json={
+        "project_id": accepted_project, "amount_cny": 50_000_000, "term_months": 36, "purpose": MARKERS[7],
+        "instruments": ["green_credit"], "closes_at": closes}, headers=auth(x_enterprise)).get_json()["id"]
+    offer = client.post(f"{API}/financing-requests/{other_request}/offers", json={
+        "product_id": x_product, "amount_cny": 40_000_000, "annual_rate_pct": 3.2, "term_months": 36,
+        "conditions": MARKERS[8]}, headers=auth(x_bank))
+    assert offer.status_code == 201, offer.get_json()
     notification = db.session.scalar(db.select(Notification.id).where(
         Notification.organization_id == x_enterprise.organization_id))
 
@@ -122,7 +143,7 @@ def world(client, auth):
         "admin": admin,
     }
     common = {"notification_id": notification, "org_id": x_pending_bank.organization_id, "code": "4.2.2",
-              "match_id": matches[approved]}
+              "match_id": matches[approved], "request_id": request_id, "offer_id": offer.get_json()["id"]}
     variants = [
         Variant("private", {**common, "project_id": submitted, "product_id": draft_product,
                             "engagement_id": requested}, frozenset({"code"})),

@@ -32,7 +32,7 @@ def test_every_api_route_is_documented_with_schemas(app, client):
 
 
 # POST actions that take no body (the path says everything)
-NO_BODY_ENDPOINTS = {"accounts.verify", "matching.start_run", "matching.read_one", "matching.read_all", "demand.accept_offer"}
+NO_BODY_ENDPOINTS = {"accounts.verify", "matching.start_run", "matching.read_one", "matching.read_all", "demand.accept_offer", "accounts.confirm_claim"}
 
 
 def test_swagger_ui_is_served_offline(client):

@@ -235,3 +235,14 @@ def test_a_lead_with_an_open_request_carries_the_badge(client, auth, market):
     rid = client.post(R, json=_request_body(market["project"]), headers=auth(market["owner"])).get_json()["id"]
     lead = client.get("/api/v1/leads", headers=auth(bank)).get_json()["items"][0]
     assert lead["financing_request"]["id"] == rid and lead["financing_request"]["amount_cny"] == 80_000_000
+
+
+def test_a_request_is_open_only_to_institutions_of_the_instruments_it_asks_for(client, auth, market, f):
+    insurer = f.institution_user(region_code="130000", name="绿盾财产保险河北分公司")
+    published_product(client, auth, insurer, instrument="green_insurance", name="风电场财产一切险", params={})
+    # the insurer's product is re-matched on publishing: the project is one of its leads
+    leads = client.get("/api/v1/leads", headers=auth(insurer)).get_json()["items"]
+    assert market["project"] in [lead["project"]["id"] for lead in leads]
+    rid = client.post(R, json=_request_body(market["project"]), headers=auth(market["owner"])).get_json()["id"]
+    assert client.get(f"{R}/{rid}", headers=auth(market["banks"][0])).status_code == 200
+    assert client.get(f"{R}/{rid}", headers=auth(insurer)).status_code == 404  # it asks for green credit only

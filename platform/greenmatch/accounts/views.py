@@ -114,6 +114,7 @@ def organizations(args):
 
 
 @blp.route("/organizations/<int:org_id>/confirm-claim", methods=["POST"])
+@blp.requires(Role.bureau, Role.admin)
 @blp.response(200, OrganizationSchema)
 @blp.errors(401, 403, 404, 409)
 def confirm_claim(org_id: int):
