@@ -122,6 +122,17 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").casefold()
 
 
+# Negation: what a filing says it does *not* do or need ("无需环评", "不涉及危险废物") is not evidence of that
+# activity. The span from a negation cue to the next clause boundary is dropped before matching.
+# A bare 无 is no cue: 无害化, 无组织排放, 无人机 are activities.
+_NEGATED = re.compile(r"(?:无需|无须|不需要?|不涉及|未涉及|不含|不属于|不包括|免于)[^，。；、,.;:：\n（）()]{0,20}")
+
+
+def strip_negated(text: str) -> str:
+    """``text`` without its negated clauses: "不涉及危险废物处置，建设光伏" → " ，建设光伏"."""
+    return _NEGATED.sub(" ", text)
+
+
 def _phrase_bonus(index: _Index, name: str, description: str) -> np.ndarray:
     text = _fold(name) + "\n" + _fold(description)
     return np.fromiter((PHRASE_BONUS if p in text else 0.0 for p in index.phrases), dtype=np.float64)
@@ -275,6 +286,7 @@ def scores(name: str, description: str = "", industry_code: str | None = None) -
     industry = _known_industry(industry_code)
     name = name[:MAX_FIELD_CHARS] if isinstance(name, str) else ""
     description = description[:MAX_FIELD_CHARS] if isinstance(description, str) else ""
+    name, description = strip_negated(name), strip_negated(description)
     return (
         _text_scores(index, name, description, industry)
         + _phrase_bonus(index, name, description)

@@ -252,3 +252,23 @@ def test_known_confusions_from_the_issue_are_fixed(row_id, wrong):
     got = codes(classify(row["name"], row["description"], row["industry_code"]))
     assert row["label"] in got[:3]
     assert wrong not in got[: got.index(row["label"])]  # never ranked above the right item
+
+
+@pytest.mark.parametrize(
+    ("description", "negated_item"),
+    [
+        ("利用厂房屋顶建设5.6MWp光伏，本项目不涉及危险废物处置，产生的废组件由厂家回收。", "2.5.2"),
+        ("利用厂房屋顶建设5.6MWp光伏，按照分类管理规定无需开展环境影响评价，已完成备案。", "7.4.6"),
+    ],
+)
+def test_negated_clauses_are_not_evidence(description, negated_item):
+    got = codes(classify("苏州某精密机械公司屋顶分布式光伏项目", description, "4416"))
+    assert got[0] == "4.2.2"
+    assert negated_item not in got[:3]
+
+
+def test_negation_keeps_activity_words_that_start_with_wu():
+    from greenmatch.catalog.classifier import strip_negated
+
+    assert strip_negated("危险废物无害化处理，无组织排放治理") == "危险废物无害化处理，无组织排放治理"
+    assert "危险废物" not in strip_negated("本项目不涉及危险废物处置，建设屋顶光伏")
