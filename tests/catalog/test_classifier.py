@@ -169,3 +169,106 @@ def test_arbitrary_input_never_raises(name, description, industry, limit):
     result = classify(name, description, industry, limit=limit)
     assert isinstance(result, list)
     assert_well_formed(result, limit)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Held-out set: descriptions in the style of public announcements, never used to tune weights or keywords.
+# ------------------------------------------------------------------------------------------------------------
+
+HELDOUT = Path(__file__).resolve().parent / "data" / "classifier_heldout.csv"
+KEYWORDS_FILE = Path(__file__).resolve().parents[2] / "catalog" / "data" / "classifier_keywords.json"
+# Figures measured when the set was written (bench/classify.py); a regression below them fails.
+HELDOUT_FLOOR_TOP1, HELDOUT_FLOOR_TOP3 = 0.85, 0.96
+# The issue's target (#12 item 6), not reached yet.
+HELDOUT_TARGET_TOP1, HELDOUT_TARGET_TOP3 = 0.96, 0.98
+
+
+def heldout_rows() -> list[dict[str, str]]:
+    import csv
+
+    with HELDOUT.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def heldout_ranks() -> list[int | None]:
+    ranks: list[int | None] = []
+    for row in heldout_rows():
+        got = codes(classify(row["name"], row["description"], row["industry_code"] or None, limit=5))
+        ranks.append(got.index(row["label"]) + 1 if row["label"] in got else None)
+    return ranks
+
+
+def share(ranks: list[int | None], k: int) -> float:
+    return sum(1 for r in ranks if r is not None and r <= k) / len(ranks)
+
+
+def test_heldout_set_is_large_valid_and_covers_all_nine_areas():
+    rows = heldout_rows()
+    assert len(rows) >= 120
+    assert len({r["id"] for r in rows}) == len(rows)
+    cats = reference.catalogue()
+    assert all(r["label"] in cats and cats[r["label"]].level == 3 for r in rows)
+    assert {r["label"].split(".")[0] for r in rows} == {str(i) for i in range(1, 10)}
+    assert all(len(r["description"]) >= 20 for r in rows)
+
+
+def test_heldout_phrases_are_not_copied_into_the_keyword_lists():
+    keywords = json.loads(KEYWORDS_FILE.read_text(encoding="utf-8"))["keywords"]
+    keyword_text = "\n".join(keywords.values())
+    # The catalogue's own item names are shared vocabulary (people quote them), not copied phrases.
+    names = "\n".join(c.name_zh for c in reference.catalogue().values())
+    n = 10  # longer than any trade term (一体化污水处理设备, 冷热电三联供), short enough for a copied phrase
+    copied = set()
+    for row in heldout_rows():
+        text = row["name"] + row["description"]
+        grams = {text[i : i + n] for i in range(len(text) - n + 1)}
+        copied |= {g for g in grams if g in keyword_text and g not in names}
+    assert not copied, sorted(copied)
+
+
+def test_heldout_accuracy_does_not_regress():
+    ranks = heldout_ranks()
+    assert share(ranks, 1) >= HELDOUT_FLOOR_TOP1
+    assert share(ranks, 3) >= HELDOUT_FLOOR_TOP3
+
+
+@pytest.mark.xfail(strict=True, reason="issue #12 item 6 target not reached yet; see bench/classify.py")
+def test_heldout_accuracy_meets_the_issue_target():
+    ranks = heldout_ranks()
+    assert share(ranks, 1) >= HELDOUT_TARGET_TOP1
+    assert share(ranks, 3) >= HELDOUT_TARGET_TOP3
+
+
+@pytest.mark.parametrize(
+    ("row_id", "wrong"),
+    [
+        ("h100", "4.3.3"),  # bus charging depots, once read as pumped storage
+        ("h063", "8.2.1"),  # power-battery recycling, once read as NEV trade
+        ("h012", "4.1.5"),  # coal boiler to heat pump, once read as nuclear equipment
+    ],
+)
+def test_known_confusions_from_the_issue_are_fixed(row_id, wrong):
+    row = next(r for r in heldout_rows() if r["id"] == row_id)
+    got = codes(classify(row["name"], row["description"], row["industry_code"]))
+    assert row["label"] in got[:3]
+    assert wrong not in got[: got.index(row["label"])]  # never ranked above the right item
+
+
+@pytest.mark.parametrize(
+    ("description", "negated_item"),
+    [
+        ("利用厂房屋顶建设5.6MWp光伏，本项目不涉及危险废物处置，产生的废组件由厂家回收。", "2.5.2"),
+        ("利用厂房屋顶建设5.6MWp光伏，按照分类管理规定无需开展环境影响评价，已完成备案。", "7.4.6"),
+    ],
+)
+def test_negated_clauses_are_not_evidence(description, negated_item):
+    got = codes(classify("苏州某精密机械公司屋顶分布式光伏项目", description, "4416"))
+    assert got[0] == "4.2.2"
+    assert negated_item not in got[:3]
+
+
+def test_negation_keeps_activity_words_that_start_with_wu():
+    from greenmatch.catalog.classifier import strip_negated
+
+    assert strip_negated("危险废物无害化处理，无组织排放治理") == "危险废物无害化处理，无组织排放治理"
+    assert "危险废物" not in strip_negated("本项目不涉及危险废物处置，建设屋顶光伏")
