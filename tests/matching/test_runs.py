@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TEST_DATABASE_URL
+
 from support.flows import approved_project, published_product
 from support.runs import run_via_api, wait_for_run
 
@@ -217,3 +218,11 @@ def test_kill_9_during_a_full_rematch_leaves_no_partial_rows_and_blocks_nothing(
         assert db.session.scalar(select(func.count()).where(Match.generation == dead.generation)) == 0
         assert db.session.scalar(select(func.count()).select_from(Match)) == matches_before
         assert client.get("/api/v1/leads", headers=f.auth_headers(bank)).get_json()["total"] == leads_before
+
+
+def test_openapi_documents_202_and_409_of_runs(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    post = spec["paths"]["/api/v1/matching/runs"]["post"]["responses"]
+    assert {"202", "409", "401", "403"} <= set(post) and "201" not in post
+    assert "progress" in spec["components"]["schemas"]["Run"]["properties"]
+    assert {"200", "404"} <= set(spec["paths"]["/api/v1/matching/runs/{run_id}"]["get"]["responses"])
