@@ -7,9 +7,10 @@ import socket
 import subprocess
 
 import redis
+from test_runs import GREENMATCH, _env, _library
+
 from support.runs import wait_for_run
 from support.services import REDIS_URL, require_service
-from test_runs import GREENMATCH, _env, _library
 
 
 def test_a_greenmatch_worker_executes_the_queued_run(make_app, f, tmp_path):
