@@ -48,7 +48,8 @@ class MatchingState(Base):
 
 class MatchRun(Base):
     __tablename__ = "match_runs"
-    __table_args__ = (CheckConstraint("status IN ('running', 'succeeded', 'failed')", name="status"),)
+    __table_args__ = (CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed', 'abandoned')",
+                                      name="status"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), default="full")  # full | project | product
@@ -61,6 +62,12 @@ class MatchRun(Base):
     matches_written: Mapped[int] = mapped_column(Integer, default=0)
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    #: long work (api.md §5): the share done (0-1), and the lease the executing worker renews; a queued or
+    #: running run whose lease has expired belongs to a worker that died and is marked ``abandoned``
+    progress: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    worker: Mapped[str | None] = mapped_column(String(200))
 
 
 class Match(Base):

@@ -28,6 +28,9 @@ class RunSchema(Schema):
     matches_written = fields.Integer()
     duration_ms = fields.Integer()
     error = fields.String(allow_none=True)
+    progress = fields.Float(metadata={"description": "share of the projects scored, 0-1"})
+    heartbeat_at = fields.DateTime(allow_none=True)
+    lease_expires_at = fields.DateTime(allow_none=True)
 
 
 class RunListSchema(Schema):

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, delete, false, func, insert, select, text, true, update
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, and_, delete, false, func, insert, or_, select, text, true, update
 from sqlalchemy.orm import contains_eager
 
-from greenmatch import permissions
+from greenmatch import jobs, permissions
 from greenmatch.accounts.models import Role, User
 from greenmatch.catalog.models import Project, ProjectStatus
 from greenmatch.db import utcnow
@@ -35,7 +39,7 @@ from .settings import MatchSettings
 
 log = logging.getLogger(__name__)
 WRITE_BATCH = 5000
-#: a full run still 'running' after this long was left by a process that died
+#: a full run of before leases still 'running' after this long was left by a process that died
 RUN_ABANDONED_AFTER = dt.timedelta(hours=6)
 
 
@@ -160,25 +164,157 @@ def _insert(rows: list[dict[str, Any]]) -> None:
 
 
 # -- full runs -------------------------------------------------------------------------------------------
-def full_rematch(triggered_by: str = "admin", progress: Callable[[int, int], Any] | None = None,
-                 after_batch: Callable[[int], Any] | None = None, *, parallel: bool = False) -> MatchRun:
-    """Re-match every approved project against every published product into a new generation, then
-    switch to it in one transaction. On any error the run is marked failed, its rows are removed and
-    the previous results stay served. ``after_batch(n)`` is called after each persisted chunk.
-    ``parallel``: score in forked worker processes (the CLI and the scheduler; never inside a
-    multi-threaded web worker, where forking is unsafe)."""
-    started = time.perf_counter()
+# A full run is a row (``match_runs``) that moves queued -> running -> succeeded | failed, or to abandoned
+# when the lease its executing worker renews expires (the worker died: kill -9, OOM, a lost host). Its
+# rows go into a generation of their own that only becomes current in the final switch, so a dead
+# run's partial rows are never visible; they are deleted when it is marked abandoned.
+FULL_RUN_JOB = "matching.full_rematch"
+ACTIVE = ("queued", "running")
+
+
+def lease_length() -> dt.timedelta:
+    return dt.timedelta(seconds=float(current_app.config.get("RUN_LEASE_SECONDS", 60)))
+
+
+def mark_abandoned() -> int:
+    """Mark every queued or running full run whose lease has expired ``abandoned`` (and remove its
+    partial rows); returns how many. Called on every POST and GET of runs and by the scheduler."""
+    now = utcnow()
+    stale = db.session.execute(select(MatchRun.id, MatchRun.generation).where(
+        MatchRun.kind == "full", MatchRun.status.in_(ACTIVE),
+        or_(MatchRun.lease_expires_at < now,
+            and_(MatchRun.lease_expires_at.is_(None), MatchRun.started_at < now - RUN_ABANDONED_AFTER)))).all()
+    if not stale:
+        return 0
+    ids = [i for i, _ in stale]
+    db.session.execute(update(MatchRun).where(MatchRun.id.in_(ids), MatchRun.status.in_(ACTIVE)).values(
+        status="abandoned", finished_at=now,
+        error="abandoned: its worker stopped renewing the lease before the run finished"))
+    generations = [g for _, g in stale if g is not None and g != current_generation()]
+    if generations:
+        db.session.execute(delete(Match).where(Match.generation.in_(generations)))
+    db.session.commit()
+    log.warning("full re-match runs %s abandoned: lease expired", ids)
+    return len(ids)
+
+
+def create_run(triggered_by: str) -> MatchRun:
+    """A new ``queued`` full run, or 409 while another is queued or running (it would delete that run's
+    rows and switch to them half-written). The lease of a queued run starts now: a run no worker picks
+    up within it is abandoned too, and a worker that picks it up later skips it."""
+    _state(lock=True)  # serialises concurrent POSTs (on SQLite the write lock does)
+    mark_abandoned()
+    _state(lock=True)
+    active = db.session.scalar(select(MatchRun.id).where(MatchRun.kind == "full", MatchRun.status.in_(ACTIVE)))
+    if active is not None:
+        db.session.rollback()
+        raise Conflict(str(_l("Full re-match run #%(id)s is still running; try again when it has finished",
+                                id=active)))
+    run = MatchRun(kind="full", status="queued", triggered_by=triggered_by, progress=0.0,
+                   lease_expires_at=utcnow() + lease_length())
+    db.session.add(run)
+    db.session.commit()
+    return run
+
+
+def start_run(triggered_by: str) -> MatchRun:
+    """Queue a full run and hand it to the job executor (Celery worker or in-process thread): 202."""
+    run = create_run(triggered_by)
+    jobs.enqueue(FULL_RUN_JOB, run_id=run.id)
+    return run
+
+
+def get_run(run_id: int) -> MatchRun:
+    mark_abandoned()
+    run = db.session.get(MatchRun, run_id)
+    if run is None:
+        raise NotFound(str(_l("No matching run #%(id)s", id=run_id)))
+    return run
+
+
+class _Lease:
+    """Renews a running run's lease (and writes its progress) every third of the lease length from a
+    thread of its own, on its own connection, while the run computes; ``lost`` once the run was marked
+    abandoned meanwhile (the run then stops without switching)."""
+
+    def __init__(self, run_id: int, worker: str) -> None:
+        self.run_id, self.worker = run_id, worker
+        self.length = lease_length()
+        self.engine = db.engine
+        self.progress = 0.0
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"lease:run{run_id}", daemon=True)
+
+    def __enter__(self) -> _Lease:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def renew(self) -> None:
+        now = utcnow()
+        with self.engine.begin() as conn:
+            renewed = conn.execute(update(MatchRun).where(MatchRun.id == self.run_id, MatchRun.status == "running")
+                                   .values(lease_expires_at=now + self.length, heartbeat_at=now,
+                                           progress=round(self.progress, 4))).rowcount
+        if not renewed:
+            self.lost = True
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.length.total_seconds() / 3):
+            try:
+                self.renew()
+            except Exception:  # a busy database: the next beat tries again, well within the lease
+                log.warning("lease renewal of run %s failed", self.run_id, exc_info=True)
+
+
+@jobs.register(FULL_RUN_JOB)
+def execute_run(run_id: int, progress: Callable[[int, int], Any] | None = None,
+                after_batch: Callable[[int], Any] | None = None, *, parallel: bool = True) -> MatchRun | None:
+    """Execute queued run ``run_id`` (the job; idempotent by the row: a run no longer ``queued`` —
+    taken by another worker, abandoned, finished — is left alone and None returned)."""
+    worker = f"{socket.gethostname()}:{os.getpid()}"
     state = _state(lock=True)
-    _refuse_concurrent_run()
-    run = MatchRun(kind="full", status="running", triggered_by=triggered_by)
+    claimed = db.session.execute(update(MatchRun).where(MatchRun.id == run_id, MatchRun.status == "queued").values(
+        status="running", worker=worker, started_at=utcnow(), heartbeat_at=utcnow(),
+        lease_expires_at=utcnow() + lease_length(), generation=state.next_generation)).rowcount
+    if not claimed:
+        db.session.rollback()
+        log.info("run %s is no longer queued: skipped", run_id)
+        return None
     generation = state.next_generation
     state.next_generation = generation + 1
-    run.generation = generation
-    db.session.add(run)
     # leftovers of crashed runs are never current: remove them
     db.session.execute(delete(Match).where(Match.generation != state.current_generation))
     db.session.commit()
-    run_id = run.id
+    with _Lease(run_id, worker) as lease:
+        def on_progress(done: int, total: int) -> None:
+            lease.progress = done / total if total else 1.0
+            if progress is not None:
+                progress(done, total)
+
+        return _full_rematch(run_id, generation, lease, on_progress, after_batch, parallel=parallel)
+
+
+def full_rematch(triggered_by: str = "admin", progress: Callable[[int, int], Any] | None = None,
+                 after_batch: Callable[[int], Any] | None = None, *, parallel: bool = False) -> MatchRun:
+    """Queue a full run and execute it here, now (the CLI and tests); 409 while another is active."""
+    run = create_run(triggered_by)
+    return execute_run(run.id, progress, after_batch, parallel=parallel)
+
+
+def _full_rematch(run_id: int, generation: int, lease: _Lease, progress: Callable[[int, int], Any],
+                  after_batch: Callable[[int], Any] | None, *, parallel: bool) -> MatchRun:
+    """Re-match every approved project against every published product into a new generation, then
+    switch to it in one transaction. On any error the run is marked failed, its rows are removed and
+    the previous results stay served. ``after_batch(n)`` is called after each persisted chunk.
+    ``parallel``: score in forked worker processes (the CLI, the scheduler and the Celery worker; never
+    inside a multi-threaded web worker, where forking is unsafe)."""
+    started = time.perf_counter()
+    run = db.session.get(MatchRun, run_id)
     try:
         projects = approved_projects()
         products = published_products()
@@ -189,19 +325,27 @@ def full_rematch(triggered_by: str = "admin", progress: Callable[[int, int], Any
                                 financed_projects=_financed_facts(outs), progress=progress)
         written = 0
         for batch in stream:
+            if lease.lost:
+                raise RuntimeError("the run was marked abandoned while it ran")
             rows = [_row(m, generation, institution_of, for_project=m.project_rank is not None,
                          for_product=m.product_rank is not None) for m in batch.matches]
             _insert(rows)
+            db.session.execute(update(MatchRun).where(MatchRun.id == run_id)
+                               .values(progress=round(min(lease.progress, 0.999), 4)))
             db.session.commit()
             written += len(rows)
             if after_batch is not None:
                 after_batch(batch.number)
         state = _state(lock=True)
+        run = db.session.get(MatchRun, run_id)
+        db.session.refresh(run)
+        if run.status != "running":
+            raise RuntimeError(f"the run was marked {run.status} while it ran")
         previous = state.current_generation
         state.current_generation = generation
         db.session.execute(delete(Match).where(Match.generation == previous))
-        run = db.session.get(MatchRun, run_id)
         run.status = "succeeded"
+        run.progress = 1.0
         run.pairs_considered = stream.stats.pairs_considered
         run.matches_written = written
         run.finished_at = utcnow()
@@ -210,7 +354,7 @@ def full_rematch(triggered_by: str = "admin", progress: Callable[[int, int], Any
     except BaseException as exc:
         db.session.rollback()
         db.session.execute(delete(Match).where(Match.generation == generation))
-        db.session.execute(update(MatchRun).where(MatchRun.id == run_id).values(
+        db.session.execute(update(MatchRun).where(MatchRun.id == run_id, MatchRun.status == "running").values(
             status="failed", error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=utcnow(),
             duration_ms=round((time.perf_counter() - started) * 1000)))
         db.session.commit()
@@ -225,20 +369,6 @@ def full_rematch(triggered_by: str = "admin", progress: Callable[[int, int], Any
     for product in db.session.scalars(select(Product).where(Product.updated_at > since)):
         rematch_product(product)
     return run
-
-
-def _refuse_concurrent_run() -> None:
-    """With the state row locked: another full run still running would have its rows deleted and
-    then switch to them half-written, so it is refused (409). A run left ``running`` by a process that
-    died is abandoned after ``RUN_ABANDONED_AFTER`` and marked failed."""
-    recent = utcnow() - RUN_ABANDONED_AFTER
-    running = db.session.scalar(select(MatchRun.id).where(
-        MatchRun.kind == "full", MatchRun.status == "running", MatchRun.started_at > recent))
-    if running is not None:
-        db.session.rollback()
-        raise Conflict(f"Full re-match run #{running} is still running; try again when it has finished")
-    db.session.execute(update(MatchRun).where(MatchRun.kind == "full", MatchRun.status == "running").values(
-        status="failed", error="abandoned: its process stopped before the run finished", finished_at=utcnow()))
 
 
 def _vacuum_matches() -> None:
@@ -405,4 +535,5 @@ def localized(match: Match, locale: str) -> dict[str, Any]:
 
 
 def recent_runs(limit: int = 20) -> list[MatchRun]:
+    mark_abandoned()
     return list(db.session.scalars(select(MatchRun).order_by(MatchRun.id.desc()).limit(limit)))

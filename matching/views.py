@@ -38,12 +38,25 @@ def _match_item(match: Match) -> dict[str, Any]:
 
 @blp.route("/matching/runs", methods=["POST"])
 @blp.requires(Role.admin)
-@blp.response(201, RunSchema)
-@blp.errors(401, 403, 500)
+@blp.response(202, RunSchema)
+@blp.errors(401, 403, 409)
 def start_run():
-    """Run a full re-match now (admin); answers when it has finished, with its figures."""
+    """Queue a full re-match (admin): 202 with the run to poll at ``GET /matching/runs/{id}``; it is
+    executed outside the request (a ``greenmatch worker``, or a thread on the embedded default).
+    409 while another full run is queued or running; a run whose worker died is marked
+    ``abandoned`` once its lease expires and blocks nothing."""
     actor = permissions.require_role(Role.admin)
-    return service.full_rematch(triggered_by=f"user:{actor.id}")
+    return service.start_run(triggered_by=f"user:{actor.id}")
+
+
+@blp.route("/matching/runs/<int:run_id>")
+@blp.requires(Role.admin)
+@blp.response(200, RunSchema)
+@blp.errors(401, 403, 404)
+def get_run(run_id: int):
+    """One run (admin): ``status`` queued | running | succeeded | failed | abandoned, ``progress`` 0-1."""
+    permissions.require_role(Role.admin)
+    return service.get_run(run_id)
 
 
 @blp.route("/matching/runs")

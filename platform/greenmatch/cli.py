@@ -47,6 +47,8 @@ def match_cli() -> None:
 @with_appcontext
 def match_run() -> None:
     """Re-match every approved project against every published product (replaces results atomically)."""
+    from flask import current_app
+
     from greenmatch.matching.service import full_rematch
 
     with click.progressbar(length=1, label="Matching", show_percent=True, show_pos=True) as bar:
@@ -55,7 +57,8 @@ def match_run() -> None:
             bar.update(done - bar.pos)
 
         try:
-            run = full_rematch(triggered_by="cli", progress=progress, parallel=True)
+            run = full_rematch(triggered_by="cli", progress=progress, parallel=current_app.config.get(
+                "MATCH_CLI_PARALLEL", True))
         except ApiError as exc:  # another run is still running
             raise click.ClickException(exc.message) from exc
     click.echo(f"run {run.id} {run.status}: {run.pairs_considered} pairs considered, "
@@ -79,8 +82,28 @@ def scheduler_run(run_for: float | None) -> None:
     scheduler.run(current_app._get_current_object(), run_for)
 
 
+@click.command("worker", context_settings={"ignore_unknown_options": True})
+@click.option("--concurrency", type=int, default=1, show_default=True, help="Jobs executed at once.")
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+@with_appcontext
+def worker(concurrency: int, celery_args: tuple[str, ...]) -> None:
+    """Execute queued long work (full re-match runs) from the Celery queue in Redis (GREENMATCH_REDIS_URL);
+    further arguments go to ``celery worker``."""
+    from flask import current_app
+
+    from . import jobs
+
+    app = current_app._get_current_object()
+    if not app.config.get("REDIS_URL"):
+        raise click.UsageError("set GREENMATCH_REDIS_URL: the worker reads its jobs from Redis")
+    celery = jobs.celery_app(app)
+    celery.worker_main(["worker", "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork",
+                        "--queues=greenmatch", *celery_args])
+
+
 def register_commands(app: Flask) -> None:
     from .catalog.demo import seed_cli
 
     for group in (users_cli, match_cli, scheduler_cli, seed_cli):
         app.cli.add_command(group)
+    app.cli.add_command(worker)

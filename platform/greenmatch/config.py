@@ -63,6 +63,13 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"  # per process; set GREENMATCH_REDIS_URL when running several workers
     RATELIMIT_HEADERS_ENABLED = True
 
+    # Long work (greenmatch.jobs): on a Celery queue with Redis as broker when REDIS_URL is set (workers:
+    # ``greenmatch worker``), else in a thread of the process that enqueued it. JOBS_EXECUTOR forces
+    # "celery" or "thread". A run's worker renews its lease every third of RUN_LEASE_SECONDS; a queued or
+    # running run whose lease has expired is marked abandoned.
+    JOBS_EXECUTOR: str | None = None
+    RUN_LEASE_SECONDS = 60
+
     # Pages
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"

@@ -38,14 +38,23 @@ DEFAULT_SCHEDULE: dict[str, dict[str, Any]] = {
     "nightly_rematch": {"hour": "2", "minute": "0"},
     "expire_engagements": {"minute": "15"},
     "weekly_digest": {"day_of_week": "mon", "hour": "8", "minute": "0"},
+    "abandon_stale_runs": {"minute": "*/2"},
 }
 
 
 def nightly_rematch() -> str:
-    from greenmatch.matching.service import full_rematch
+    """Only enqueue: the run is executed by a worker (or a thread of this process on the embedded default)."""
+    from greenmatch.matching.service import mark_abandoned, start_run
 
-    run = full_rematch(triggered_by="scheduler", parallel=True)
-    return f"run {run.id}: {run.matches_written} matches in {run.duration_ms} ms"
+    abandoned = mark_abandoned()
+    run = start_run(triggered_by="scheduler")
+    return f"run {run.id} queued" + (f" ({abandoned} abandoned)" if abandoned else "")
+
+
+def abandon_stale_runs() -> str:
+    from greenmatch.matching.service import mark_abandoned
+
+    return f"abandoned {mark_abandoned()}"
 
 
 def expire_engagements() -> str:
@@ -87,6 +96,7 @@ JOBS: dict[str, Callable[[], str]] = {
     "nightly_rematch": nightly_rematch,
     "expire_engagements": expire_engagements,
     "weekly_digest": weekly_digest,
+    "abandon_stale_runs": abandon_stale_runs,
 }
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from support.flows import approved_project, published_product
+from support.runs import run_via_api
 
 P = "/api/v1/projects"
 
@@ -140,9 +141,8 @@ def test_full_run_killed_midway_keeps_the_previous_results(make_app, f):
         published_product(client, auth, people["bank"], instrument="green_credit", name="冀绿贷", params={})
         pids = [approved_project(client, auth, people["owner"], people["bureau"], name=f"光伏电站第{i}期项目")
                 for i in range(6)]
-        first = client.post("/api/v1/matching/runs", headers=auth(people["admin"]))
-        assert first.status_code == 201, first.get_json()
-        assert first.get_json()["status"] == "succeeded" and first.get_json()["matches_written"] == 6
+        first = run_via_api(client, auth(people["admin"]))
+        assert first["status"] == "succeeded" and first["matches_written"] == 6 and first["progress"] == 1.0
         before = {pid: client.get(f"{P}/{pid}/matches", headers=auth(people["owner"])).get_json() for pid in pids}
         assert all(page["total"] == 1 for page in before.values())
 
@@ -156,7 +156,7 @@ def test_full_run_killed_midway_keeps_the_previous_results(make_app, f):
         assert after == before
         runs = client.get("/api/v1/matching/runs", headers=auth(people["admin"])).get_json()["items"]
         assert runs[0]["status"] == "failed" and "injected crash" in runs[0]["error"]
-        again = client.post("/api/v1/matching/runs", headers=auth(people["admin"])).get_json()
+        again = run_via_api(client, auth(people["admin"]))
         assert again["status"] == "succeeded" and again["matches_written"] == 6
         assert client.get("/api/v1/leads", headers=auth(people["bank"])).get_json()["total"] == 6
         from greenmatch.extensions import db
