@@ -127,6 +127,11 @@ def world(client, auth):
         "product_id": x_product, "amount_cny": 40_000_000, "annual_rate_pct": 3.2, "term_months": 36,
         "conditions": MARKERS[8]}, headers=auth(x_bank))
     assert offer.status_code == 201, offer.get_json()
+    from greenmatch.matching.models import MatchRun
+
+    run = MatchRun(kind="full", status="succeeded", triggered_by="test")  # runs are the platform's: admins only
+    db.session.add(run)
+    db.session.commit()
     notification = db.session.scalar(db.select(Notification.id).where(
         Notification.organization_id == x_enterprise.organization_id))
 
@@ -143,7 +148,7 @@ def world(client, auth):
         "admin": admin,
     }
     common = {"notification_id": notification, "org_id": x_pending_bank.organization_id, "code": "4.2.2",
-              "match_id": matches[approved], "request_id": request_id, "offer_id": offer.get_json()["id"]}
+              "match_id": matches[approved], "request_id": request_id, "offer_id": offer.get_json()["id"], "run_id": run.id}
     variants = [
         Variant("private", {**common, "project_id": submitted, "product_id": draft_product,
                             "engagement_id": requested}, frozenset({"code"})),
