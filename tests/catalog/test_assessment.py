@@ -46,8 +46,8 @@ def test_pv_100_mwh_is_exactly_100_times_the_grid_factor():
     carbon = estimate_carbon(facts())
     assert carbon.co2_reduction_t == 100 * DEFAULT_RULES.grid_factor_t_per_mwh
     assert carbon.basis == "estimated" and carbon.declared_t is None
-    assert "0.5366 tCO2/MWh" in carbon.method.en and "MEE/NBS" in carbon.method.en and "100.00 MWh" in carbon.method.en
-    assert run(facts()).as_dict()["carbon"]["co2_reduction_t"] == 100 * 0.5366
+    assert "0.5306 tCO2/MWh" in carbon.method.en and "MEE/NBS" in carbon.method.en and "100.00 MWh" in carbon.method.en
+    assert run(facts()).as_dict()["carbon"]["co2_reduction_t"] == 100 * 0.5306
 
 
 def test_configured_grid_factor_is_used_exactly():
@@ -59,22 +59,22 @@ def test_configured_grid_factor_is_used_exactly():
 def test_regional_factor_overrides_the_national_one():
     rules = RuleSettings.from_mapping({"grid_factor_by_region": [["13", 0.7252]]})
     assert estimate_carbon(facts(region_code="130100"), rules).co2_reduction_t == 100 * 0.7252
-    assert estimate_carbon(facts(region_code="320500"), rules).co2_reduction_t == 100 * 0.5366
+    assert estimate_carbon(facts(region_code="320500"), rules).co2_reduction_t == 100 * 0.5306
 
 
 def test_energy_saving_and_generation_add_up_with_both_factors_stated():
     carbon = estimate_carbon(facts(benefits={"renewable_generation_mwh": 100, "energy_saving_tce": 10}))
-    assert carbon.co2_reduction_t == pytest.approx(53.66 + 24.93)
-    assert carbon.factors == {"grid_t_co2_per_mwh": 0.5366, "coal_t_co2_per_tce": 2.493}
+    assert carbon.co2_reduction_t == pytest.approx(53.06 + 24.93)
+    assert carbon.factors == {"grid_t_co2_per_mwh": 0.5306, "coal_t_co2_per_tce": 2.493}
     assert "2.493 tCO2/tce" in carbon.method.en and "吨标准煤" in carbon.method.zh
 
 
 def test_declared_and_estimated_are_both_reported():
     carbon = estimate_carbon(facts(benefits={"renewable_generation_mwh": 100, "co2_reduction_t": 80}))
-    assert carbon.co2_reduction_t == 53.66 and carbon.estimated_t == 53.66 and carbon.declared_t == 80
+    assert carbon.co2_reduction_t == pytest.approx(53.06) and carbon.estimated_t == pytest.approx(53.06) and carbon.declared_t == 80
     assert "Declared by the enterprise: 80.00 tCO2 (not verified)" in carbon.method.en
     data = carbon.as_dict("en")
-    assert data["declared_co2_reduction_t"] == 80 and data["estimated_co2_reduction_t"] == 53.66
+    assert data["declared_co2_reduction_t"] == 80 and data["estimated_co2_reduction_t"] == pytest.approx(53.06)
 
 
 def test_declared_only_and_nothing():
