@@ -173,6 +173,14 @@ class RuleSettings(SettingsBase):
     max_co2_t_per_10k_cny_by_category: tuple[tuple[str, float], ...] = (("4.2", 10.0), ("4.3", 10.0),
                                                                         ("1.5.2", 1_000_000.0))
     generation_categories: tuple[str, ...] = GENERATION_CATEGORIES
+    # ⚠ A ratio above this multiple of the ceiling is a ``block`` signal (label capped at yellow, no
+    # carbon-facility advice); between 1x and this multiple a ``warning``. Editors' choice.
+    implausible_block_factor: float = 3.0
+    # 两高 production units and capacity-growth wording for the description check (环环评〔2021〕45号 sectors;
+    # two_high_rules.md section 3). Both a unit and a growth term must appear.
+    two_high_capacity_terms: tuple[str, ...] = ("焦炉", "焦化", "高炉", "转炉", "熟料", "水泥生产线", "电解铝",
+                                                "煤制烯烃", "煤制甲醇", "燃煤机组", "平板玻璃生产线", "电石炉")
+    capacity_growth_terms: tuple[str, ...] = ("扩建", "新建", "新增产能", "扩产", "增产")
     # ⚠ "Whole firm labelled green on one small sub-project": the project's total investment is below
     # this share of the annual revenue (so the revenue is the firm's, not the project's) while the
     # application leans on firm-level credentials or wording. Editors' threshold.
@@ -198,6 +206,10 @@ class RuleSettings(SettingsBase):
     coal_factor_t_per_tce: float = 2.493
     coal_factor_source: str = "circulated rule of thumb 2.493 tCO2/tce (0.68 tC/tce); no official figure"
     coal_factor_source_zh: str = "通行经验值 2.493 tCO2/tce（0.68 tC/tce），无官方统一系数"
+    # Carbon sinks are taken as reported with the method named (CCER methodologies such as
+    # CCER-14-001-V01 造林碳汇; the platform does not recompute them).
+    carbon_sink_method: str = "as reported by the enterprise, e.g. under CCER-14-001-V01 afforestation; not verified"
+    carbon_sink_method_zh: str = "按企业申报值计（如 CCER-14-001-V01 造林碳汇方法学），未经核证"
 
     # -- categories in the assessment ------------------------------------------------------------
     confirmed_confidence: float = 1.0

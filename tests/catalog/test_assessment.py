@@ -90,8 +90,9 @@ def test_declared_only_and_nothing():
 
 def test_registry_has_the_five_documented_rules():
     assert list(GREENWASHING_SIGNALS) == ["category_industry_mismatch", "implausible_benefit",
-                                          "renewable_without_generation_category", "whole_firm_on_small_project",
-                                          "financing_exceeds_investment"]
+                                          "renewable_without_generation_category",
+                                          "generation_category_without_generation", "two_high_capacity_claims_green",
+                                          "whole_firm_on_small_project", "financing_exceeds_investment"]
     for rule in GREENWASHING_SIGNALS.values():
         assert rule.__doc__ and rule.__name__ in GREENWASHING_SIGNALS
 
@@ -114,7 +115,8 @@ def test_clean_project_raises_no_signal():
 ])
 def test_consistent_categories(industry, category):
     assert category_fits_industry(category, industry) is True
-    assert greenwashing_signals(facts(industry_code=industry, categories=[category], benefits={})) == []
+    gen = {"renewable_generation_mwh": 100} if category == "4.2.2" else {}
+    assert greenwashing_signals(facts(industry_code=industry, categories=[category], benefits=gen)) == []
 
 
 @pytest.mark.parametrize(("industry", "category"), [
@@ -138,19 +140,21 @@ def test_unknown_category_is_reported_and_unjudgeable_items_are_not():
 
 
 def test_implausible_benefit():
-    claim = facts(benefits={"co2_reduction_t": 100_000}, total_investment_cny=1_000_000, financing_need_cny=500_000)
-    codes = [s.code for s in greenwashing_signals(claim)]
-    assert codes == ["implausible_benefit"]
+    claim = facts(benefits={"co2_reduction_t": 100_000, "renewable_generation_mwh": 100},
+                  total_investment_cny=1_000_000, financing_need_cny=500_000)
+    codes = [(s.code, s.severity) for s in greenwashing_signals(claim)]
+    assert codes == [("implausible_benefit", "block")]  # 1,000 t/¥10k is 100x the PV ceiling
     message = greenwashing_signals(claim)[0].message.en
     assert "1,000.0 t per ¥10k invested" in message and "more than 10 t per ¥10k" in message
 
 
 def test_implausible_benefit_ceiling_depends_on_the_category():
     # 20 tCO2 per ¥10k: implausible for PV (ceiling 10), plausible for a waste-heat retrofit (ceiling 50)
-    pv = facts(benefits={"co2_reduction_t": 2_000}, total_investment_cny=1_000_000, financing_need_cny=500_000)
+    pv = facts(benefits={"co2_reduction_t": 2_000, "renewable_generation_mwh": 100}, total_investment_cny=1_000_000,
+               financing_need_cny=500_000)
     heat = facts(industry_code="3011", categories=["1.3.4"], benefits={"co2_reduction_t": 2_000},
                  total_investment_cny=1_000_000, financing_need_cny=500_000)
-    assert [s.code for s in greenwashing_signals(pv)] == ["implausible_benefit"]
+    assert [(s.code, s.severity) for s in greenwashing_signals(pv)] == [("implausible_benefit", "warning")]
     assert greenwashing_signals(heat) == []
     rules = RuleSettings.from_mapping({"max_co2_t_per_10k_cny": 15})
     assert [s.code for s in greenwashing_signals(heat, rules)] == ["implausible_benefit"]
@@ -369,7 +373,7 @@ def test_as_dict_speaks_the_callers_language():
     signals = run(facts(financing_need_cny=500_000)).as_dict("en")["greenwashing_signals"]
     assert signals == [{"code": "financing_exceeds_investment",
                         "message": "financing need ¥500,000 exceeds the total investment ¥400,000: the excess "
-                                   "cannot go to the green project"}]
+                                   "cannot go to the green project", "severity": "warning"}]
 
 
 def test_default_classifier_is_optional():
