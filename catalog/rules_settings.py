@@ -152,9 +152,7 @@ class RuleSettings(SettingsBase):
     # EIA states that satisfy the EIA requirement: approval (批复), registration (备案, 登记表) and exempt
     # (outside 《建设项目环境影响评价分类管理名录（2021年版）》, e.g. most rooftop PV).
     eia_satisfied_statuses: tuple[str, ...] = ("approved", "registration", "exempt")
-    # ⚠ Remaining concession (特许经营) term a REIT needs: 发改投资〔2024〕1014号 asks for a remaining
-    # term that covers the fund's life; platform setting, years.
-    reits_min_remaining_concession_years: int = 10
+    # (The REIT's remaining concession term is the reits plugin's setting min_remaining_concession_years.)
 
     # -- greenwashing signals --------------------------------------------------------------------
     # GB/T 4754-2017 divisions whose activities are hosted by a plant of any industry: construction

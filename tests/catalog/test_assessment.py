@@ -361,7 +361,8 @@ def test_as_dict_follows_the_api_contract():
     assert data["label"] in ("dark_green", "light_green", "yellow", "red")
     assert [i["instrument"] for i in data["instruments"]] == list(plugins)
     for item in data["instruments"]:
-        assert set(item) == {"instrument", "eligible", "fit", "reasons"} and 0 <= item["fit"] <= 1
+        assert set(item) == {"instrument", "eligible", "fit", "reasons", "missing"} and 0 <= item["fit"] <= 1
+        assert (item["missing"] == []) is item["eligible"]
         assert all(isinstance(r, str) for r in item["reasons"])
     json.dumps(data, ensure_ascii=False)
 
