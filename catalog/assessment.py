@@ -86,8 +86,9 @@ def category_fits_industry(code: str, industry_code: str, settings: RuleSettings
     (1) it is a retrofit/transition item (``transition_categories``: a 1.4.1 retrofit in a 3120 steel
     plant is consistent), or (2) one of its activity codes is in a division whose work is hosted by a
     plant of any industry (``hostable_activity_divisions``: construction and installation 47-50, e.g.
-    4861/4862 engineering, IT and technical services, environmental treatment), or (3) one of its
-    activity codes shares the project's division (first two digits). None when it cannot be judged:
+    4861/4862 engineering, IT and technical services, environmental treatment) *and it has no other
+    (characteristic) code*, or (3) one of its characteristic codes shares the project's division
+    (first two digits), or (4) it is an on-site activity (``onsite_categories``). None when it cannot be judged:
     unknown industry, unknown item, or an item whose catalogue row names no code.
     """
     settings = rules_or_default(settings)
@@ -100,7 +101,15 @@ def category_fits_industry(code: str, industry_code: str, settings: RuleSettings
     activities = [a for a in cat.activity_codes if a]
     if not activities:
         return None
-    return any(a[:2] in settings.hostable_activity_divisions or a[:2] == industry[:2] for a in activities)
+    # Judged on the item's *characteristic* codes: the construction/service codes most items list
+    # (4840, 4875, 7484 ...) would make it fit any industry (issue #12: a plastics plant claiming wind).
+    characteristic = [a for a in activities if a[:2] not in settings.hostable_activity_divisions]
+    if not characteristic:
+        return True
+    if any(a[:2] == industry[:2] for a in characteristic):
+        return True
+    # activities any plant hosts on its own site (rooftop PV, waste heat, CCUS, co-processing)
+    return bool(covered([code], settings.onsite_categories))
 
 
 def _category_views(facts: ProjectFacts, settings: RuleSettings, sources: Mapping[str, str] | None,

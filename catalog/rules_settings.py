@@ -126,6 +126,9 @@ class RuleSettings(SettingsBase):
     two_high_codes: tuple[tuple[str, str], ...] = TWO_HIGH_CODES
     transition_categories: tuple[str, ...] = TRANSITION_CATEGORIES
     hosted_categories: tuple[str, ...] = HOSTED_CATEGORIES
+    # Items any manufacturing plant can host on its own site (a category-vs-industry fit): rooftop or
+    # distributed PV, waste heat, CCUS, waste co-processing. A wind or hydro plant is not among them.
+    onsite_categories: tuple[str, ...] = ("4.2.2", "1.3.4", "1.5.1", "2.5.1", "2.5.2", "3.2.3", "3.2.6", "6.4.8")
     # 4411/4412 cover coal, gas and oil plants; only coal-fired ones are 煤电 两高 (环环评〔2021〕45号 names 煤电).
     # A project whose ``primary_fuel`` is none of these is judged on its activity, not as coal power.
     coal_power_fuels: tuple[str, ...] = ("coal",)
@@ -220,7 +223,9 @@ class RuleSettings(SettingsBase):
     score_category_direct_reduction: float = 35.0  # best claimed item marked √√
     score_category_mixed: float = 30.0  # item with √√ and √ rows
     score_category_enabling: float = 25.0  # item marked √
-    score_category_unmarked: float = 20.0  # green item without a GHG mark (pollution control, ecology)
+    # green item without a GHG mark: pollution control, ecology, adaptation (sponge city) are core green
+    # finance (issue #12; seed 003 makes adaptation half of climate finance), so close to the mitigation marks
+    score_category_unmarked: float = 30.0
     score_verification_confirmed: float = 15.0  # all categories confirmed by the bureau
     score_verification_partly: float = 10.0
     score_verification_declared: float = 5.0
