@@ -103,10 +103,10 @@ def category_fits_industry(code: str, industry_code: str, settings: RuleSettings
         return None
     # Judged on the item's *characteristic* codes: the construction/service codes most items list
     # (4840, 4875, 7484 ...) would make it fit any industry (issue #12: a plastics plant claiming wind).
+    if any(a[:2] == industry[:2] for a in activities):
+        return True
     characteristic = [a for a in activities if a[:2] not in settings.hostable_activity_divisions]
     if not characteristic:
-        return True
-    if any(a[:2] == industry[:2] for a in characteristic):
         return True
     # activities any plant hosts on its own site (rooftop PV, waste heat, CCUS, co-processing)
     return bool(covered([code], settings.onsite_categories))
@@ -384,7 +384,7 @@ def renewable_without_generation_category(facts: ProjectFacts, settings: RuleSet
 @greenwashing_signal("generation_category_without_generation")
 def generation_category_without_generation(facts: ProjectFacts, settings: RuleSettings) -> Reason | None:
     """A generation category claimed (4.2.x etc.) without any generation figure (MWh a year)."""
-    gen = covered(level3_categories(facts.categories)[0], settings.generation_categories)
+    gen = covered(level3_categories(facts.categories)[0], settings.generation_figure_categories)
     if not gen or facts.benefit("renewable_generation_mwh") > 0:
         return None
     return Reason(f"generation categories {', '.join(gen)} claimed without annual generation (MWh)",

@@ -174,6 +174,9 @@ class RuleSettings(SettingsBase):
     max_co2_t_per_10k_cny_by_category: tuple[tuple[str, float], ...] = (("4.2", 10.0), ("4.3", 10.0),
                                                                         ("1.5.2", 1_000_000.0))
     generation_categories: tuple[str, ...] = GENERATION_CATEGORIES
+    # Items whose output *is* generation, so a claim without MWh is a signal (3.2.6 waste recycling and
+    # 6.1.5 building renewables need not generate power): renewable plants and clean-power plants.
+    generation_figure_categories: tuple[str, ...] = ("4.2", "4.3.1", "4.3.3", "4.3.4", "4.3.7")
     # ⚠ A ratio above this multiple of the ceiling is a ``block`` signal (label capped at yellow, no
     # carbon-facility advice); between 1x and this multiple a ``warning``. Editors' choice.
     implausible_block_factor: float = 3.0
