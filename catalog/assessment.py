@@ -16,6 +16,7 @@ Typical use in a view::
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,8 +86,9 @@ def category_fits_industry(code: str, industry_code: str, settings: RuleSettings
     (1) it is a retrofit/transition item (``transition_categories``: a 1.4.1 retrofit in a 3120 steel
     plant is consistent), or (2) one of its activity codes is in a division whose work is hosted by a
     plant of any industry (``hostable_activity_divisions``: construction and installation 47-50, e.g.
-    4861/4862 engineering, IT and technical services, environmental treatment), or (3) one of its
-    activity codes shares the project's division (first two digits). None when it cannot be judged:
+    4861/4862 engineering, IT and technical services, environmental treatment) *and it has no other
+    (characteristic) code*, or (3) one of its characteristic codes shares the project's division
+    (first two digits), or (4) it is an on-site activity (``onsite_categories``). None when it cannot be judged:
     unknown industry, unknown item, or an item whose catalogue row names no code.
     """
     settings = rules_or_default(settings)
@@ -99,7 +101,15 @@ def category_fits_industry(code: str, industry_code: str, settings: RuleSettings
     activities = [a for a in cat.activity_codes if a]
     if not activities:
         return None
-    return any(a[:2] in settings.hostable_activity_divisions or a[:2] == industry[:2] for a in activities)
+    # Judged on the item's *characteristic* codes: the construction/service codes most items list
+    # (4840, 4875, 7484 ...) would make it fit any industry (issue #12: a plastics plant claiming wind).
+    if any(a[:2] == industry[:2] for a in activities):
+        return True
+    characteristic = [a for a in activities if a[:2] not in settings.hostable_activity_divisions]
+    if not characteristic:
+        return True
+    # activities any plant hosts on its own site (rooftop PV, waste heat, CCUS, co-processing)
+    return bool(covered([code], settings.onsite_categories))
 
 
 def _category_views(facts: ProjectFacts, settings: RuleSettings, sources: Mapping[str, str] | None,
@@ -210,11 +220,14 @@ def co2_reduction_t(facts: ProjectFacts, settings: RuleSettings | None = None) -
     method text (the instrument plugins need the figure for every project of a matching run)."""
     settings = rules_or_default(settings)
     mwh, tce = facts.benefit("renewable_generation_mwh"), facts.benefit("energy_saving_tce")
+    saved_mwh, sink = facts.benefit("electricity_saving_mwh"), facts.benefit("carbon_sink_tco2")
     parts: list[float] = []
-    if mwh > 0:
-        parts.append(mwh * grid_factor(facts, settings)[0])
+    if mwh > 0 or saved_mwh > 0:
+        parts.append((mwh + saved_mwh) * grid_factor(facts, settings)[0])
     if tce > 0:
         parts.append(tce * settings.coal_factor_t_per_tce)
+    if sink > 0:
+        parts.append(sink)
     if parts:
         return sum(parts)
     return facts.benefit("co2_reduction_t") or None
@@ -235,12 +248,21 @@ def estimate_carbon(facts: ProjectFacts, settings: RuleSettings | None = None) -
         parts.append(mwh * grid)
         en.append(f"renewable generation {mwh:,.2f} MWh × {grid} tCO2/MWh ({grid_en}) = {mwh * grid:,.2f} t")
         zh.append(f"可再生能源发电量 {mwh:,.2f} MWh × {grid} tCO2/MWh（{grid_zh}）= {mwh * grid:,.2f} 吨")
+    saved_mwh, sink = facts.benefit("electricity_saving_mwh"), facts.benefit("carbon_sink_tco2")
+    if saved_mwh > 0:  # electricity saved displaces grid power: the grid factor, not tce x 2.493 (issue #12)
+        parts.append(saved_mwh * grid)
+        en.append(f"electricity saved {saved_mwh:,.2f} MWh × {grid} tCO2/MWh ({grid_en}) = {saved_mwh * grid:,.2f} t")
+        zh.append(f"节电量 {saved_mwh:,.2f} MWh × {grid} tCO2/MWh（{grid_zh}）= {saved_mwh * grid:,.2f} 吨")
     if tce > 0:
         parts.append(tce * coal)
         en.append(f"energy saved {tce:,.2f} tce × {coal} tCO2/tce ({settings.coal_factor_source}) "
                   f"= {tce * coal:,.2f} t")
         zh.append(f"节能量 {tce:,.2f} 吨标准煤 × {coal} tCO2/tce（{settings.coal_factor_source_zh}）"
                   f"= {tce * coal:,.2f} 吨")
+    if sink > 0:
+        parts.append(sink)
+        en.append(f"carbon sink {sink:,.2f} tCO2 as reported ({settings.carbon_sink_method})")
+        zh.append(f"碳汇量 {sink:,.2f} 吨CO2，按申报值计（{settings.carbon_sink_method_zh}）")
     estimated = sum(parts) if parts else None
     if estimated is not None:
         basis, value = "estimated", estimated
@@ -265,7 +287,8 @@ def estimate_carbon(facts: ProjectFacts, settings: RuleSettings | None = None) -
 # Greenwashing signals: a registry of named rules, each silent on a clean project
 # ------------------------------------------------------------------------------------------------
 
-SignalRule = Callable[[ProjectFacts, RuleSettings], Reason | None]
+SignalRule = Callable[[ProjectFacts, RuleSettings], "Reason | tuple[Reason, str] | None"]
+SEVERITIES = ("info", "warning", "block")
 GREENWASHING_SIGNALS: dict[str, SignalRule] = {}
 
 
@@ -281,11 +304,15 @@ def greenwashing_signal(code: str) -> Callable[[SignalRule], SignalRule]:
 
 @dataclass(frozen=True)
 class Signal:
+    """One greenwashing finding. ``severity`` (api.md section 5): ``info``, ``warning`` (dark green
+    withheld, score penalty) or ``block`` (label capped at yellow, carbon-facility advice withheld)."""
+
     code: str
     message: Reason
+    severity: str = "warning"
 
     def as_dict(self, locale: str | None = "zh") -> dict[str, str]:
-        return {"code": self.code, "message": self.message.text(locale)}
+        return {"code": self.code, "message": self.message.text(locale), "severity": self.severity}
 
 
 @greenwashing_signal("category_industry_mismatch")
@@ -334,10 +361,11 @@ def implausible_benefit(facts: ProjectFacts, settings: RuleSettings) -> Reason |
     ceiling = co2_ceiling(level3_categories(facts.categories)[0], settings)
     if ratio <= ceiling:
         return None
+    severity = "block" if ratio > ceiling * settings.implausible_block_factor else "warning"
     return Reason(f"annual CO2 reduction {co2:,.0f} t on a total investment of ¥{investment:,.0f} is {ratio:,.1f} t "
                   f"per ¥10k invested; more than {ceiling:g} t per ¥10k is implausible for these categories",
                   f"年减排 {co2:,.0f} 吨CO2、总投资 {investment:,.0f} 元，即每万元投资年减排 {ratio:,.1f} 吨，"
-                  f"超过该类项目合理上限 {ceiling:g} 吨/万元")
+                  f"超过该类项目合理上限 {ceiling:g} 吨/万元"), severity
 
 
 @greenwashing_signal("renewable_without_generation_category")
@@ -351,6 +379,45 @@ def renewable_without_generation_category(facts: ProjectFacts, settings: RuleSet
                   f"({', '.join(settings.generation_categories)}) is claimed",
                   f"申报年可再生能源发电量 {mwh:,.0f} MWh，但未申报任何发电类目录类别"
                   f"（{'、'.join(settings.generation_categories)}）")
+
+
+@greenwashing_signal("generation_category_without_generation")
+def generation_category_without_generation(facts: ProjectFacts, settings: RuleSettings) -> Reason | None:
+    """A generation category claimed (4.2.x etc.) without any generation figure (MWh a year)."""
+    gen = covered(level3_categories(facts.categories)[0], settings.generation_figure_categories)
+    if not gen or facts.benefit("renewable_generation_mwh") > 0:
+        return None
+    return Reason(f"generation categories {', '.join(gen)} claimed without annual generation (MWh)",
+                  f"申报发电类目录类别 {'、'.join(gen)}，但未填报年发电量（MWh）")
+
+
+@greenwashing_signal("two_high_capacity_claims_green")
+def two_high_capacity_claims_green(facts: ProjectFacts, settings: RuleSettings) -> tuple[Reason, str] | None:
+    """New or expanded 两高 capacity claiming a green item — in the declared ``capacity_change`` of a
+    两高 plant, or in the name/description (``two_high_capacity_terms`` with ``capacity_growth_terms``:
+    "焦化厂扩建焦炉" declared as PV). Block: the claim contradicts 环环评〔2021〕45号."""
+    cats = level3_categories(facts.categories)[0]
+    if not cats:
+        return None
+    text = f"{facts.name} {facts.description}"
+    # a growth term shortly before a 两高 unit in one clause ("扩建焦炉", "新建4500吨/日熟料生产线"), so
+    # "利用现有熟料生产线，新建协同处置系统" does not count
+    units = "|".join(re.escape(t) for t in settings.two_high_capacity_terms)
+    growth = "|".join(re.escape(t) for t in settings.capacity_growth_terms)
+    hit = re.search(rf"({growth})[^，。；,;]{{0,12}}?({units})|({units})[^，。；,;]{{0,4}}?({growth})", text)
+    th = two_high(facts, settings)
+    declared = th.flag and facts.capacity_change in ("new", "expansion")
+    if not declared and not hit:
+        return None
+    if declared:
+        return (Reason(f"{facts.capacity_change} capacity in a 两高 sector claims {', '.join(cats)}: "
+                       "new 两高 capacity is never green",
+                       f"“两高”行业{'新建' if facts.capacity_change == 'new' else '扩建'}产能却申报 {'、'.join(cats)}："
+                       "新增“两高”产能不属于绿色项目"), "block")
+    found = hit.group(0)
+    return (Reason(f"the name or description names 两高 capacity growth (“{found}”) while the project claims "
+                   f"{', '.join(cats)}",
+                   f"项目名称或描述为“两高”产能扩张（“{found}”），却申报 {'、'.join(cats)}"), "block")
 
 
 @greenwashing_signal("whole_firm_on_small_project")
@@ -399,10 +466,17 @@ def greenwashing_signals(facts: ProjectFacts, settings: RuleSettings | None = No
     settings = rules_or_default(settings)
     out = []
     for code, rule in GREENWASHING_SIGNALS.items():
-        message = rule(facts, settings)
-        if message is not None:
-            out.append(Signal(code, message))
+        found = rule(facts, settings)
+        if found is None:
+            continue
+        message, severity = found if isinstance(found, tuple) else (found, "warning")
+        out.append(Signal(code, message, severity))
     return out
+
+
+def blocking_signals(facts: ProjectFacts, settings: RuleSettings | None = None) -> list[Signal]:
+    """The ``block`` signals: they cap the label and withhold carbon-facility advice (plugins read them)."""
+    return [x for x in greenwashing_signals(facts, settings) if x.severity == "block"]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -516,9 +590,11 @@ def _score(facts: ProjectFacts, views: Sequence[CategoryView], signals: Sequence
     items.append(ScoreItem("verification", pts, s.score_verification_confirmed, Reason(en, zh)))
 
     # benefits
-    quantified = [k for k, v in (facts.benefits or {}).items() if (v or 0) > 0]
+    quantified = [k for k, v in (facts.benefits or {}).items()
+                  if (any((x or 0) > 0 for x in v.values()) if isinstance(v, Mapping) else (v or 0) > 0)]
     pts = s.score_benefit_quantified if quantified else 0.0
-    if carbon.basis == "estimated":
+    non_carbon = [k for k in ("pollutant_reduction_t", "water_saving_t") if k in quantified]
+    if carbon.basis == "estimated" or non_carbon:  # pollution reduction and resource efficiency count too
         pts += s.score_carbon_physical
     elif carbon.basis == "declared":
         pts += s.score_carbon_declared_only
@@ -539,10 +615,10 @@ def _score(facts: ProjectFacts, views: Sequence[CategoryView], signals: Sequence
     record = facts.compliance or {}
     en, zh = [], []
     pts = 0.0
-    if record.get("eia_approved"):
+    if facts.eia_status in s.eia_satisfied_statuses:
         pts += s.score_eia
-        en.append("EIA approved")
-        zh.append("已取得环评批复")
+        en.append(f"EIA {facts.eia_status}")
+        zh.append({"approved": "已取得环评批复", "registration": "环评已备案"}.get(facts.eia_status, "依法豁免环评"))
     elif facts.stage not in s.eia_required_stages:
         pts += s.score_eia_not_due
         en.append("EIA not yet due")
@@ -592,6 +668,11 @@ def _score(facts: ProjectFacts, views: Sequence[CategoryView], signals: Sequence
     if signals:
         caps.append((s.label_dark_green_min - 1, Reason("open greenwashing signals: dark green withheld",
                                                         "存在漂绿风险信号：不评为深绿")))
+    blocks = [x for x in signals if x.severity == "block"]
+    if blocks:
+        caps.append((s.label_light_green_min - 1, Reason(
+            f"blocking signal {blocks[0].code}: at most yellow — {blocks[0].message.en}",
+            f"阻断性信号 {blocks[0].code}：最高为黄色——{blocks[0].message.zh}")))
     score, binding = raw, None
     if caps:
         cap, why = min(caps, key=lambda c: c[0])

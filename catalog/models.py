@@ -23,6 +23,7 @@ from sqlalchemy import (
     cast,
     event,
     exists,
+    false,
     or_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -83,6 +84,11 @@ class Project(TimestampMixin, Base):
     compliance: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     preferred_instruments: Mapped[list[str]] = mapped_column(JSON, default=list)
     contact: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # api.md section 5 "Project fields that decide screening" (migration 0007_g)
+    capacity_change: Mapped[str] = mapped_column(String(20), default="none", server_default="none")
+    capacity_replacement_approved: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    concession_end_year: Mapped[int | None] = mapped_column(Integer)
+    primary_fuel: Mapped[str | None] = mapped_column(String(20))
 
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -164,6 +170,10 @@ class Project(TimestampMixin, Base):
             compliance=dict(self.compliance or {}),
             preferred_instruments=tuple(self.preferred_instruments or ()),
             enterprise_id=self.enterprise_id,
+            capacity_change=self.capacity_change or "none",
+            capacity_replacement_approved=bool(self.capacity_replacement_approved),
+            concession_end_year=self.concession_end_year,
+            primary_fuel=self.primary_fuel,
         )
 
     def __repr__(self) -> str:

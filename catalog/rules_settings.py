@@ -108,6 +108,15 @@ GENERATION_CATEGORIES: tuple[str, ...] = (
 )
 
 
+# Activities a 两高 plant may host without adding 两高 capacity, judged as their own activity (issue #12
+# item 1; 环环评〔2021〕45号 targets new/expanded 两高 capacity, not renewables or waste treatment on site):
+# on-site wind/solar/biomass (4.2.1-4.2.3), waste-heat recovery (1.3.4), CCUS (1.5.1), co-processing of
+# municipal, industrial and hazardous waste in kilns (2.5.1, 2.5.2, 3.2.3, 3.2.6, 6.4.8; 工信部联节〔2016〕
+# 水泥窑协同处置 guidance). Prefix semantics.
+HOSTED_CATEGORIES: tuple[str, ...] = ("4.2.1", "4.2.2", "4.2.3", "1.3.4", "1.5.1", "2.5.1", "2.5.2",
+                                      "3.2.3", "3.2.6", "6.4.8")
+
+
 @dataclasses.dataclass(frozen=True)
 class RuleSettings(SettingsBase):
     """Thresholds and factors of screening (两高, compliance), greenwashing signals, the carbon
@@ -116,6 +125,13 @@ class RuleSettings(SettingsBase):
     # -- 两高 -----------------------------------------------------------------------------------
     two_high_codes: tuple[tuple[str, str], ...] = TWO_HIGH_CODES
     transition_categories: tuple[str, ...] = TRANSITION_CATEGORIES
+    hosted_categories: tuple[str, ...] = HOSTED_CATEGORIES
+    # Items any manufacturing plant can host on its own site (a category-vs-industry fit): rooftop or
+    # distributed PV, waste heat, CCUS, waste co-processing. A wind or hydro plant is not among them.
+    onsite_categories: tuple[str, ...] = ("4.2.2", "1.3.4", "1.5.1", "2.5.1", "2.5.2", "3.2.3", "3.2.6", "6.4.8")
+    # 4411/4412 cover coal, gas and oil plants; only coal-fired ones are 煤电 两高 (环环评〔2021〕45号 names 煤电).
+    # A project whose ``primary_fuel`` is none of these is judged on its activity, not as coal power.
+    coal_power_fuels: tuple[str, ...] = ("coal",)
 
     # -- compliance vetoes (domain.md "Compliance vetoes") ---------------------------------------
     # Stages in which a project must hold its EIA approval (环评批复): the EIA precedes construction
@@ -127,9 +143,19 @@ class RuleSettings(SettingsBase):
     # statute). Used when the compliance record gives the largest fine (``largest_env_fine_cny``);
     # otherwise the enterprise's ``major_env_penalty_3y`` answer is taken as given.
     major_penalty_fine_cny: float = 500_000.0
-    # Instruments refused outright after a major penalty (default none: the green label turns red and
-    # green-labelled credit/bonds carry a caution; a deployment may veto them instead).
-    major_penalty_veto_instruments: tuple[str, ...] = ()
+    # Instruments refused outright after a major penalty: green credit and green bonds by default
+    # (银监发〔2012〕4号 绿色信贷指引 art. 17 and 银保监发〔2022〕15号 银行业保险业绿色金融指引: no green
+    # credit to clients with major environmental violations; Huzhou's platform vetoes outright). A
+    # deployment may soften it to () (label red and a caution only).
+    major_penalty_veto_instruments: tuple[str, ...] = ("green_credit", "green_bond")
+    # Operating without a pollutant discharge permit is illegal since 2021 (《排污许可管理条例》 art. 2,
+    # in force 2021-03-01): refused for these instruments in the ``pollutant_permit_required_stages``.
+    pollutant_permit_required_stages: tuple[str, ...] = ("operation",)
+    pollutant_permit_veto_instruments: tuple[str, ...] = ("green_credit", "green_bond", "reits")
+    # EIA states that satisfy the EIA requirement: approval (批复), registration (备案, 登记表) and exempt
+    # (outside 《建设项目环境影响评价分类管理名录（2021年版）》, e.g. most rooftop PV).
+    eia_satisfied_statuses: tuple[str, ...] = ("approved", "registration", "exempt")
+    # (The REIT's remaining concession term is the reits plugin's setting min_remaining_concession_years.)
 
     # -- greenwashing signals --------------------------------------------------------------------
     # GB/T 4754-2017 divisions whose activities are hosted by a plant of any industry: construction
@@ -148,6 +174,17 @@ class RuleSettings(SettingsBase):
     max_co2_t_per_10k_cny_by_category: tuple[tuple[str, float], ...] = (("4.2", 10.0), ("4.3", 10.0),
                                                                         ("1.5.2", 1_000_000.0))
     generation_categories: tuple[str, ...] = GENERATION_CATEGORIES
+    # Items whose output *is* generation, so a claim without MWh is a signal (3.2.6 waste recycling and
+    # 6.1.5 building renewables need not generate power): renewable plants and clean-power plants.
+    generation_figure_categories: tuple[str, ...] = ("4.2", "4.3.1", "4.3.3", "4.3.4", "4.3.7")
+    # ⚠ A ratio above this multiple of the ceiling is a ``block`` signal (label capped at yellow, no
+    # carbon-facility advice); between 1x and this multiple a ``warning``. Editors' choice.
+    implausible_block_factor: float = 3.0
+    # 两高 production units and capacity-growth wording for the description check (环环评〔2021〕45号 sectors;
+    # two_high_rules.md section 3). Both a unit and a growth term must appear.
+    two_high_capacity_terms: tuple[str, ...] = ("焦炉", "焦化", "高炉", "转炉", "熟料", "水泥生产线", "电解铝",
+                                                "煤制烯烃", "煤制甲醇", "燃煤机组", "平板玻璃生产线", "电石炉")
+    capacity_growth_terms: tuple[str, ...] = ("扩建", "新建", "新增产能", "扩产", "增产")
     # ⚠ "Whole firm labelled green on one small sub-project": the project's total investment is below
     # this share of the annual revenue (so the revenue is the firm's, not the project's) while the
     # application leans on firm-level credentials or wording. Editors' threshold.
@@ -162,9 +199,9 @@ class RuleSettings(SettingsBase):
     # -- carbon estimate (shared/data/grid_emission_factors.md) ----------------------------------
     # MEE/NBS 电力二氧化碳排放因子, national average for 2022 data (notice dated 2024-12-20). The 2023
     # value 0.5306 (published Jan 2026) may replace it; 0.5703 is the power-sector MRV factor.
-    grid_factor_t_per_mwh: float = 0.5366
-    grid_factor_source: str = "MEE/NBS national average electricity CO2 factor, 2022 data (2024-12-20)"
-    grid_factor_source_zh: str = "生态环境部、国家统计局 2022年全国电力平均二氧化碳排放因子（2024-12-20公告）"
+    grid_factor_t_per_mwh: float = 0.5306
+    grid_factor_source: str = "MEE/NBS national average electricity CO2 factor, 2023 data (published 2026-01)"
+    grid_factor_source_zh: str = "生态环境部、国家统计局 2023年全国电力平均二氧化碳排放因子（2026年1月公布）"
     # Optional regional factors: ((region code prefix, tCO2/MWh), ...), e.g. (("13", 0.7252),) for
     # Hebei 2022. Empty: the national factor everywhere. The longest matching prefix wins.
     grid_factor_by_region: tuple[tuple[str, float], ...] = ()
@@ -173,6 +210,10 @@ class RuleSettings(SettingsBase):
     coal_factor_t_per_tce: float = 2.493
     coal_factor_source: str = "circulated rule of thumb 2.493 tCO2/tce (0.68 tC/tce); no official figure"
     coal_factor_source_zh: str = "通行经验值 2.493 tCO2/tce（0.68 tC/tce），无官方统一系数"
+    # Carbon sinks are taken as reported with the method named (CCER methodologies such as
+    # CCER-14-001-V01 造林碳汇; the platform does not recompute them).
+    carbon_sink_method: str = "as reported by the enterprise, e.g. under CCER-14-001-V01 afforestation; not verified"
+    carbon_sink_method_zh: str = "按企业申报值计（如 CCER-14-001-V01 造林碳汇方法学），未经核证"
 
     # -- categories in the assessment ------------------------------------------------------------
     confirmed_confidence: float = 1.0
@@ -185,7 +226,9 @@ class RuleSettings(SettingsBase):
     score_category_direct_reduction: float = 35.0  # best claimed item marked √√
     score_category_mixed: float = 30.0  # item with √√ and √ rows
     score_category_enabling: float = 25.0  # item marked √
-    score_category_unmarked: float = 20.0  # green item without a GHG mark (pollution control, ecology)
+    # green item without a GHG mark: pollution control, ecology, adaptation (sponge city) are core green
+    # finance (issue #12; seed 003 makes adaptation half of climate finance), so close to the mitigation marks
+    score_category_unmarked: float = 30.0
     score_verification_confirmed: float = 15.0  # all categories confirmed by the bureau
     score_verification_partly: float = 10.0
     score_verification_declared: float = 5.0

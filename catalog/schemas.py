@@ -23,7 +23,15 @@ from marshmallow import (
 
 from greenmatch.api import HistoryEntrySchema, PageArgsSchema
 from greenmatch.codes import normalize_industry_code
-from greenmatch.facts import CERTIFICATIONS, COLLATERAL, RISK_EXPOSURES, STAGES
+from greenmatch.facts import (
+    CAPACITY_CHANGES,
+    CERTIFICATIONS,
+    COLLATERAL,
+    EIA_STATUSES,
+    PRIMARY_FUELS,
+    RISK_EXPOSURES,
+    STAGES,
+)
 from greenmatch.instruments import current_plugins
 from greenmatch.money import Money
 
@@ -76,6 +84,25 @@ class BenefitsSchema(Schema):
                                             validate=validate.Range(min=0, max=MAX_BENEFIT["renewable_generation_mwh"]))
     water_saving_t = fields.Float(allow_none=True, allow_nan=False,
                                   validate=validate.Range(min=0, max=MAX_BENEFIT["water_saving_t"]))
+    # api.md section 5
+    electricity_saving_mwh = fields.Float(allow_none=True, allow_nan=False,
+                                          validate=validate.Range(min=0, max=MAX_BENEFIT["renewable_generation_mwh"]))
+    carbon_sink_tco2 = fields.Float(allow_none=True, allow_nan=False,
+                                    validate=validate.Range(min=0, max=MAX_BENEFIT["co2_reduction_t"]))
+    pollutant_reduction_t = fields.Nested(lambda: PollutantReductionSchema(), allow_none=True)
+
+
+class PollutantReductionSchema(Schema):
+    """Tonnes a year of each pollutant reduced (api.md section 5)."""
+
+    class Meta:
+        unknown = RAISE
+
+    cod = fields.Float(allow_none=True, allow_nan=False, validate=validate.Range(min=0, max=1e9))
+    ammonia_nitrogen = fields.Float(allow_none=True, allow_nan=False, validate=validate.Range(min=0, max=1e9))
+    so2 = fields.Float(allow_none=True, allow_nan=False, validate=validate.Range(min=0, max=1e9))
+    nox = fields.Float(allow_none=True, allow_nan=False, validate=validate.Range(min=0, max=1e9))
+    particulates = fields.Float(allow_none=True, allow_nan=False, validate=validate.Range(min=0, max=1e9))
 
 
 class ComplianceSchema(Schema):
@@ -86,6 +113,16 @@ class ComplianceSchema(Schema):
     pollutant_permit = fields.Boolean(load_default=False)
     env_penalties_3y = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1000))
     major_env_penalty_3y = fields.Boolean(load_default=False)
+    # api.md section 5: when given the status decides and eia_approved is derived from it.
+    eia_status = fields.String(validate=validate.OneOf(EIA_STATUSES))
+    largest_env_fine_cny = fields.Float(allow_none=True, allow_nan=False,
+                                        validate=validate.Range(min=0, max=MAX_AMOUNT_CNY))
+
+    @post_load
+    def _derive_eia_approved(self, data: dict, **kwargs: Any) -> dict:
+        if "eia_status" in data:
+            data["eia_approved"] = data["eia_status"] == "approved"
+        return data
 
 
 class ContactSchema(Schema):
@@ -127,6 +164,12 @@ class ProjectInSchema(Schema):
     preferred_instruments = fields.List(fields.String(validate=validate.Length(max=40)), load_default=list,
                                         validate=[validate.Length(max=10), _no_duplicates])
     contact = fields.Nested(ContactSchema, load_default=dict)
+    # api.md section 5 "Project fields that decide screening"
+    capacity_change = fields.String(load_default="none", validate=validate.OneOf(CAPACITY_CHANGES))
+    capacity_replacement_approved = fields.Boolean(load_default=False)
+    concession_end_year = fields.Integer(load_default=None, allow_none=True,
+                                         validate=validate.Range(min=1990, max=2200))
+    primary_fuel = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(PRIMARY_FUELS))
 
     @pre_load
     def _strip(self, data: Any, **kwargs: Any) -> Any:
@@ -258,6 +301,10 @@ class ProjectSchema(Schema):
     compliance = fields.Dict()
     preferred_instruments = fields.List(fields.String())
     contact = fields.Dict(required=False)
+    capacity_change = fields.String()
+    capacity_replacement_approved = fields.Boolean()
+    concession_end_year = fields.Integer(allow_none=True)
+    primary_fuel = fields.String(allow_none=True)
     enterprise = fields.Nested(OrgRefSchema)
     green_score = fields.Integer()
     label = fields.String(allow_none=True)

@@ -173,12 +173,20 @@ class TwoHighResult:
         """New 两高 capacity: no financing instrument may be offered (insurance stays)."""
         return self.flag and not self.allowed_retrofit
 
+    @property
+    def code(self) -> str:
+        """The finding's message code: ``two_high_none`` | ``two_high_retrofit`` | ``two_high_new_capacity``."""
+        if not self.flag:
+            return "two_high_none"
+        return "two_high_retrofit" if self.allowed_retrofit else "two_high_new_capacity"
+
     def as_dict(self, locale: str | None = "zh") -> dict[str, object]:
         return {
             "flag": self.flag,
             "sector": self.sector,
             "allowed_retrofit": self.allowed_retrofit,
             "reason": self.reason.text(locale) if self.reason else None,
+            "code": self.code,
         }
 
 
@@ -220,7 +228,15 @@ def _classes_under(code: str) -> tuple[str, ...]:
 
 
 def two_high(facts: ProjectFacts, settings: RuleSettings | None = None) -> TwoHighResult:
-    """The 两高 screen (环环评〔2021〕45号; editors' code mapping in two_high_rules.md section 3)."""
+    """The 两高 screen on the *activity* (环环评〔2021〕45号; editors' code mapping in two_high_rules.md
+    section 3): the plant's sector × what the project does to its capacity × the claimed category.
+
+    - 4411/4412 burning something other than coal (``primary_fuel``) is not coal power;
+    - an activity that adds no 两高 capacity (``hosted_categories``: on-site renewables, waste-heat
+      recovery, CCUS, co-processing of waste) is judged as its own activity;
+    - ``capacity_change`` new/expansion is never green whatever it claims; replacement needs an
+      approved 产能置换 plan; retrofit (or no change) needs retrofit/transition items only.
+    """
     settings = rules_or_default(settings)
     industry_code = facts.industry_code
     # per industry code: the result when it is not a 两高 sector (it depends on the code alone), else the hit
@@ -230,8 +246,35 @@ def two_high(facts: ProjectFacts, settings: RuleSettings | None = None) -> TwoHi
         return found
     hit = found
     categories = _tuple(facts.categories)
-    return _memoized(settings, "two_high", (industry_code, categories),
-                     lambda: _two_high_flagged(industry_code, categories, hit[1], settings))
+    key = (industry_code, categories, facts.capacity_change or "none", bool(facts.capacity_replacement_approved),
+           facts.primary_fuel)
+    return _memoized(settings, "two_high", key, lambda: _two_high_activity(industry_code, categories, hit[1],
+                                                                           key[2], key[3], key[4], settings))
+
+
+def _two_high_activity(industry_code: str, cats: tuple[str, ...], sector: str, change: str,
+                       replacement_approved: bool, fuel: str | None, settings: RuleSettings) -> TwoHighResult:
+    code = normalize_industry_code(industry_code) or industry_code
+    if sector == "coal_power" and fuel and fuel not in settings.coal_power_fuels:
+        return TwoHighResult(False, industry_code=code, reason=None)
+    adds_capacity = change in ("new", "expansion")
+    if cats and not adds_capacity and \
+            all(covered([c], settings.hosted_categories) for c in cats):
+        return TwoHighResult(False, industry_code=code)
+    flagged = _two_high_flagged(industry_code, cats, sector, settings)
+    head = flagged.reason
+    if adds_capacity:
+        what_zh, what_en = ("新建", "new") if change == "new" else ("扩建", "expansion")
+        return TwoHighResult(True, sector, False, Reason(
+            f"{head.en.split(';')[0]}; capacity change: {what_en} — new 两高 capacity is never green, "
+            "whatever category it claims",
+            f"{head.zh.split('；')[0]}；产能变化：{what_zh}——新增“两高”产能无论申报何种类别均不属于绿色项目"), code)
+    if change == "replacement" and not replacement_approved:
+        return TwoHighResult(True, sector, False, Reason(
+            f"{head.en.split(';')[0]}; capacity replacement without an approved 产能置换 plan — "
+            "treated as new capacity",
+            f"{head.zh.split('；')[0]}；产能置换未取得经批准的产能置换方案——按新增产能处理"), code)
+    return flagged
 
 
 def _two_high_flagged(industry_code: str, cats: tuple[str, ...], sector: str,
@@ -313,42 +356,62 @@ class ComplianceResult:
 
 def major_env_penalty(facts: ProjectFacts, settings: RuleSettings | None = None) -> bool:
     """A major environmental penalty in the last 3 years: the enterprise's answer, or — when the record
-    gives the largest single fine (``compliance.largest_env_fine_cny``) — a fine above the setting."""
+    gives the largest single fine (``compliance.largest_env_fine_cny``) — a fine of at least the setting
+    (¥500k: the amount the practice calls major)."""
     settings = rules_or_default(settings)
     record = facts.compliance or {}
     if record.get("major_env_penalty_3y"):
         return True
     fine = record.get("largest_env_fine_cny")
-    return isinstance(fine, int | float) and not isinstance(fine, bool) and fine > settings.major_penalty_fine_cny
+    return isinstance(fine, int | float) and not isinstance(fine, bool) and fine >= settings.major_penalty_fine_cny
 
 
 def compliance(facts: ProjectFacts, settings: RuleSettings | None = None) -> ComplianceResult:
-    """Compliance vetoes: missing EIA approval in construction/operation refuses credit, bonds and REITs;
-    a major environmental penalty in 3 years vetoes green labels."""
+    """Compliance vetoes: an EIA state that does not satisfy the EIA law in construction/operation
+    (approval, registration and exempt do), operating without a pollutant permit, and a major
+    environmental penalty in 3 years (label red, green credit and bonds vetoed by default)."""
     settings = rules_or_default(settings)
     record = facts.compliance or {}
-    eia_missing_in = facts.stage if facts.stage in settings.eia_required_stages and not record.get("eia_approved") \
-        else None
+    eia = facts.eia_status
+    eia_missing_in = facts.stage if facts.stage in settings.eia_required_stages \
+        and eia not in settings.eia_satisfied_statuses else None
+    no_permit = facts.stage in settings.pollutant_permit_required_stages and not record.get("pollutant_permit")
     major = major_env_penalty(facts, settings)
-    if eia_missing_in is None and not major:
+    if eia_missing_in is None and not major and not no_permit:
         return _COMPLIANT
-    return _memoized(settings, "compliance", (eia_missing_in, major),
-                     lambda: _compliance(eia_missing_in, major, settings))
+    return _memoized(settings, "compliance", (eia_missing_in, eia, major, no_permit),
+                     lambda: _compliance(eia_missing_in, eia, major, no_permit, settings))
 
 
 _COMPLIANT = ComplianceResult()
 
+EIA_STATUS_NAMES = {"approved": ("已批复", "approved"), "registration": ("已备案", "registered"),
+                    "exempt": ("豁免（不纳入环评管理）", "exempt"), "pending": ("审批中", "pending"),
+                    "missing": ("未取得", "missing")}
 
-def _compliance(eia_missing_in: str | None, major: bool, settings: RuleSettings) -> ComplianceResult:
+
+def _compliance(eia_missing_in: str | None, eia: str, major: bool, no_permit: bool,
+                settings: RuleSettings) -> ComplianceResult:
     vetoes: list[ComplianceVeto] = []
     if eia_missing_in is not None:
         zh_stage, en_stage = STAGE_NAMES.get(eia_missing_in, (eia_missing_in, eia_missing_in))
         zh_list, en_list = instrument_names(settings.eia_veto_instruments)
+        zh_eia, en_eia = EIA_STATUS_NAMES.get(eia, (eia, eia))
         vetoes.append(ComplianceVeto(
             "eia_missing",
-            Reason(f"project in {en_stage} without EIA approval (环评批复): not eligible for {en_list}",
-                   f"项目处于{zh_stage}阶段但未取得环评批复：不符合{zh_list}条件"),
+            Reason(f"project in {en_stage} without EIA approval (环评批复; status: {en_eia}): "
+                   f"not eligible for {en_list}",
+                   f"项目处于{zh_stage}阶段但未取得环评批复（环评状态：{zh_eia}）：不符合{zh_list}条件"),
             tuple(settings.eia_veto_instruments)))
+    if no_permit:
+        zh_list, en_list = instrument_names(settings.pollutant_permit_veto_instruments)
+        vetoes.append(ComplianceVeto(
+            "pollutant_permit_missing",
+            Reason(f"operating without a pollutant discharge permit (排污许可证; illegal since 2021-03-01, "
+                   f"排污许可管理条例): not eligible for {en_list}",
+                   f"项目已运营但未取得排污许可证（《排污许可管理条例》2021年3月1日起施行，无证排污违法）："
+                   f"不符合{zh_list}条件"),
+            tuple(settings.pollutant_permit_veto_instruments)))
     if major:
         threshold = f"{settings.major_penalty_fine_cny:,.0f}"
         extra_zh, extra_en = ("", "")
@@ -357,9 +420,9 @@ def _compliance(eia_missing_in: str | None, major: bool, settings: RuleSettings)
             extra_zh, extra_en = f"；不符合{extra_zh}条件", f"; not eligible for {extra_en}"
         vetoes.append(ComplianceVeto(
             "major_env_penalty",
-            Reason(f"major environmental penalty in the last 3 years (a single fine above ¥{threshold}): "
+            Reason(f"major environmental penalty in the last 3 years (a single fine of ¥{threshold} or more): "
                    f"no green label (label red){extra_en}",
-                   f"近三年受到重大环境行政处罚（单笔罚款超过 {threshold} 元）："
+                   f"近三年受到重大环境行政处罚（单笔罚款 {threshold} 元及以上）："
                    f"不能获得绿色标识（标识为红色）{extra_zh}"),
             tuple(settings.major_penalty_veto_instruments), label=True))
     return ComplianceResult(tuple(vetoes))

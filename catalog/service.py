@@ -37,7 +37,10 @@ TRANSITIONS = StateMachine("project", {
 })
 DECISIONS = frozenset({"approve", "return", "reject"})
 # Review-queue tiers (see review_queue): (project attribute, value, tier), the first match wins; else OTHER_TIER.
-QUEUE_TIERS: tuple[tuple[str, Any, int], ...] = (("flagged", True, 0), ("label", "dark_green", 1))
+# Green priority first (seed 002 "优先受理绿色项目"): unflagged green labels, then flagged projects (两高,
+# vetoes, signals — each shown with its reason), then the rest. A flagged dark-green project is flagged.
+QUEUE_TIERS: tuple[tuple[str, Any, int], ...] = (("flagged", True, 1), ("label", "dark_green", 0),
+                                                 ("label", "light_green", 0))
 OTHER_TIER = 2
 
 
@@ -71,8 +74,8 @@ def _ordering(sort: str) -> list[Any]:
 
 def review_queue(actor: User) -> Select:
     """Submitted projects in the bureau's jurisdiction, in green-priority order (the "green approval
-    channel"): tier 0 flagged projects (两高, compliance vetoes, greenwashing signals — they need a
-    careful look), tier 1 strong green evidence (label dark_green), tier 2 the rest; oldest first in a tier."""
+    channel", seed 002 优先受理绿色项目): tier 0 unflagged green labels, tier 1 flagged projects (两高,
+    compliance vetoes, greenwashing signals), tier 2 the rest; oldest first in a tier."""
     permissions.check_role(actor, Role.bureau, Role.admin)
     tier = case(*((getattr(Project, attr) == value, rank) for attr, value, rank in QUEUE_TIERS), else_=OTHER_TIER)
     return (permissions.visible(Project, actor)
@@ -202,6 +205,7 @@ PROJECT_FIELDS = (
     "total_investment_cny", "financing_need_cny", "annual_revenue_cny", "annual_net_cash_flow_cny",
     "asset_value_cny", "is_concession", "expected_irr_pct", "benefits", "certifications", "collateral",
     "risk_exposures", "compliance", "preferred_instruments", "contact",
+    "capacity_change", "capacity_replacement_approved", "concession_end_year", "primary_fuel",
 )
 
 
@@ -298,7 +302,9 @@ def review_project(actor: User, project_id: int, decision: str, note: str | None
     project.review_note = note
     project.decided_at = utcnow() if decision in ("approve", "reject") else None
     if decision == "approve":
-        _replace_categories(project, CategorySource.confirmed, categories or project.declared_categories)
+        # Only categories the bureau names are confirmed: a plain approval confirms nothing (issue #12).
+        if categories:
+            _replace_categories(project, CategorySource.confirmed, categories)
         _refresh_derived(project)
     versioning.commit(project)
     if decision == "approve":

@@ -44,8 +44,15 @@ RISK_EXPOSURES = (
     "carbon_sink",
     "tech_rnd",
 )
-BENEFIT_KEYS = ("energy_saving_tce", "co2_reduction_t", "renewable_generation_mwh", "water_saving_t")
-COMPLIANCE_KEYS = ("eia_approved", "pollutant_permit", "env_penalties_3y", "major_env_penalty_3y")
+BENEFIT_KEYS = ("energy_saving_tce", "co2_reduction_t", "renewable_generation_mwh", "water_saving_t",
+                "electricity_saving_mwh", "carbon_sink_tco2")
+POLLUTANT_KEYS = ("cod", "ammonia_nitrogen", "so2", "nox", "particulates")
+COMPLIANCE_KEYS = ("eia_approved", "pollutant_permit", "env_penalties_3y", "major_env_penalty_3y",
+                   "eia_status", "largest_env_fine_cny")
+# api.md section 5: what the project does to the capacity of its plant, its EIA state, the fuel it burns.
+CAPACITY_CHANGES = ("none", "retrofit", "replacement", "expansion", "new")
+EIA_STATUSES = ("approved", "registration", "exempt", "pending", "missing")
+PRIMARY_FUELS = ("coal", "natural_gas", "oil", "biomass", "waste", "hydrogen", "electricity", "none")
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,10 @@ class ProjectFacts:
     compliance: Mapping[str, Any] = field(default_factory=dict)
     preferred_instruments: tuple[str, ...] = ()
     enterprise_id: int | None = None
+    capacity_change: str = "none"
+    capacity_replacement_approved: bool = False
+    concession_end_year: int | None = None
+    primary_fuel: str | None = None
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> ProjectFacts:
@@ -100,6 +111,15 @@ class ProjectFacts:
 
     def benefit(self, key: str) -> float:
         return float(self.benefits.get(key) or 0)
+
+    @property
+    def eia_status(self) -> str:
+        """``compliance.eia_status`` when given, else derived from ``eia_approved`` (api.md section 5)."""
+        record = self.compliance or {}
+        status = record.get("eia_status")
+        if status in EIA_STATUSES:
+            return status
+        return "approved" if record.get("eia_approved") else "missing"
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,8 @@ class InstrumentFit:
             "eligible": self.eligible,
             "fit": round(self.fit, 4),
             "reasons": [r.text(locale) for r in self.reasons],
+            # api.md section 5: what would have to change for it to become eligible (empty when eligible)
+            "missing": [] if self.eligible else [r.text(locale) for r in self.reasons],
         }
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -22,7 +22,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from greenmatch.catalog import reference
-from greenmatch.catalog.assessment import co2_reduction_t
+from greenmatch.catalog.assessment import blocking_signals, co2_reduction_t
 from greenmatch.catalog.rules_settings import SettingsBase
 from greenmatch.catalog.screening import (
     category_label,
@@ -100,7 +100,7 @@ class GreenCreditPlugin(InstrumentPlugin):
     def _reduces_carbon(self, project: ProjectFacts, valid: tuple[str, ...]) -> bool:
         """A carbon-facility item with a quantified annual CO2e reduction."""
         return bool(valid) and bool(self._category_variants(valid)[0]) and (
-            co2_reduction_t(project, self.rules) or 0.0) > 0
+            co2_reduction_t(project, self.rules) or 0.0) > 0 and not blocking_signals(project, self.rules)
 
     def _variant_keys(self, valid: tuple[str, ...], reduces_carbon: bool,
                       collateral: tuple[str, ...]) -> tuple[str, ...]:
@@ -124,7 +124,9 @@ class GreenCreditPlugin(InstrumentPlugin):
         if not valid:
             return out
         facility, ee = self._category_variants(valid)
-        co2 = (co2_reduction_t(project, self.rules) or 0.0) if facility else 0.0
+        # a block signal (implausible benefit, 两高 capacity) withholds the carbon-facility advice (issue #12)
+        co2 = (co2_reduction_t(project, self.rules) or 0.0) if facility and not blocking_signals(
+            project, self.rules) else 0.0
         keys = self._variant_keys(valid, co2 > 0, tuple(project.collateral))
         out["general"] = self.memoized("general_reason", valid, lambda: Reason(
             f"catalogue project: {', '.join(category_label(c) for c in valid)}",

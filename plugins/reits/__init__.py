@@ -10,6 +10,7 @@ new 两高 capacity.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,9 @@ class ReitsSettings(SettingsBase):
     min_distribution_yield_pct: float = 3.8
     # Concession (特许经营权) assets: IRR ≥ 5% (发改投资〔2023〕236号).
     min_concession_irr_pct: float = 5.0
+    # ⚠ Remaining concession (特许经营) term a concession asset needs, years: 发改投资〔2024〕1014号 asks for
+    # a remaining term that covers the fund's life; the figure is the platform's setting.
+    min_remaining_concession_years: int = 10
     # ⚠ First issue: target asset valuation ≥ ¥1bn (发改投资〔2024〕1014号 "原则上不低于10亿元"; check).
     min_asset_value_cny: float = 1_000_000_000.0
     base_fit: float = 0.6
@@ -121,6 +125,19 @@ class ReitsPlugin(InstrumentPlugin):
             shown_zh = "未知" if ncf is None else f"{ncf:,.0f} 元"
             vetoes.append(Reason(f"annual net operating cash flow {shown_en}: REITs need a positive cash flow",
                                  f"年经营性净现金流 {shown_zh}：REITs要求现金流为正"))
+        if project.is_concession:
+            # 发改投资〔2024〕1014号: the remaining concession term must cover the fund (setting, ⚠ platform choice)
+            need = s.min_remaining_concession_years
+            end = project.concession_end_year
+            left = None if end is None else end - dt.date.today().year
+            if left is None:
+                vetoes.append(Reason(
+                    f"concession asset without a concession end year: REITs need {need} years left",
+                    f"特许经营类资产未填报特许经营期限届满年份：REITs要求剩余期限不少于 {need} 年"))
+            elif left < need:
+                vetoes.append(Reason(
+                    f"concession ends in {end} ({max(left, 0)} years left): REITs need {need}",
+                    f"特许经营期至 {end} 年（剩余 {max(left, 0)} 年）：REITs要求剩余期限不少于 {need} 年"))
         headroom = 0.0
         yld = self.distribution_yield_pct(project)
         if project.is_concession:

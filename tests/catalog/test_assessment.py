@@ -46,8 +46,8 @@ def test_pv_100_mwh_is_exactly_100_times_the_grid_factor():
     carbon = estimate_carbon(facts())
     assert carbon.co2_reduction_t == 100 * DEFAULT_RULES.grid_factor_t_per_mwh
     assert carbon.basis == "estimated" and carbon.declared_t is None
-    assert "0.5366 tCO2/MWh" in carbon.method.en and "MEE/NBS" in carbon.method.en and "100.00 MWh" in carbon.method.en
-    assert run(facts()).as_dict()["carbon"]["co2_reduction_t"] == 100 * 0.5366
+    assert "0.5306 tCO2/MWh" in carbon.method.en and "MEE/NBS" in carbon.method.en and "100.00 MWh" in carbon.method.en
+    assert run(facts()).as_dict()["carbon"]["co2_reduction_t"] == 100 * 0.5306
 
 
 def test_configured_grid_factor_is_used_exactly():
@@ -59,22 +59,22 @@ def test_configured_grid_factor_is_used_exactly():
 def test_regional_factor_overrides_the_national_one():
     rules = RuleSettings.from_mapping({"grid_factor_by_region": [["13", 0.7252]]})
     assert estimate_carbon(facts(region_code="130100"), rules).co2_reduction_t == 100 * 0.7252
-    assert estimate_carbon(facts(region_code="320500"), rules).co2_reduction_t == 100 * 0.5366
+    assert estimate_carbon(facts(region_code="320500"), rules).co2_reduction_t == 100 * 0.5306
 
 
 def test_energy_saving_and_generation_add_up_with_both_factors_stated():
     carbon = estimate_carbon(facts(benefits={"renewable_generation_mwh": 100, "energy_saving_tce": 10}))
-    assert carbon.co2_reduction_t == pytest.approx(53.66 + 24.93)
-    assert carbon.factors == {"grid_t_co2_per_mwh": 0.5366, "coal_t_co2_per_tce": 2.493}
+    assert carbon.co2_reduction_t == pytest.approx(53.06 + 24.93)
+    assert carbon.factors == {"grid_t_co2_per_mwh": 0.5306, "coal_t_co2_per_tce": 2.493}
     assert "2.493 tCO2/tce" in carbon.method.en and "吨标准煤" in carbon.method.zh
 
 
 def test_declared_and_estimated_are_both_reported():
     carbon = estimate_carbon(facts(benefits={"renewable_generation_mwh": 100, "co2_reduction_t": 80}))
-    assert carbon.co2_reduction_t == 53.66 and carbon.estimated_t == 53.66 and carbon.declared_t == 80
+    assert carbon.co2_reduction_t == pytest.approx(53.06) and carbon.estimated_t == pytest.approx(53.06) and carbon.declared_t == 80
     assert "Declared by the enterprise: 80.00 tCO2 (not verified)" in carbon.method.en
     data = carbon.as_dict("en")
-    assert data["declared_co2_reduction_t"] == 80 and data["estimated_co2_reduction_t"] == 53.66
+    assert data["declared_co2_reduction_t"] == 80 and data["estimated_co2_reduction_t"] == pytest.approx(53.06)
 
 
 def test_declared_only_and_nothing():
@@ -90,8 +90,9 @@ def test_declared_only_and_nothing():
 
 def test_registry_has_the_five_documented_rules():
     assert list(GREENWASHING_SIGNALS) == ["category_industry_mismatch", "implausible_benefit",
-                                          "renewable_without_generation_category", "whole_firm_on_small_project",
-                                          "financing_exceeds_investment"]
+                                          "renewable_without_generation_category",
+                                          "generation_category_without_generation", "two_high_capacity_claims_green",
+                                          "whole_firm_on_small_project", "financing_exceeds_investment"]
     for rule in GREENWASHING_SIGNALS.values():
         assert rule.__doc__ and rule.__name__ in GREENWASHING_SIGNALS
 
@@ -114,7 +115,8 @@ def test_clean_project_raises_no_signal():
 ])
 def test_consistent_categories(industry, category):
     assert category_fits_industry(category, industry) is True
-    assert greenwashing_signals(facts(industry_code=industry, categories=[category], benefits={})) == []
+    gen = {"renewable_generation_mwh": 100} if category == "4.2.2" else {}
+    assert greenwashing_signals(facts(industry_code=industry, categories=[category], benefits=gen)) == []
 
 
 @pytest.mark.parametrize(("industry", "category"), [
@@ -138,19 +140,21 @@ def test_unknown_category_is_reported_and_unjudgeable_items_are_not():
 
 
 def test_implausible_benefit():
-    claim = facts(benefits={"co2_reduction_t": 100_000}, total_investment_cny=1_000_000, financing_need_cny=500_000)
-    codes = [s.code for s in greenwashing_signals(claim)]
-    assert codes == ["implausible_benefit"]
+    claim = facts(benefits={"co2_reduction_t": 100_000, "renewable_generation_mwh": 100},
+                  total_investment_cny=1_000_000, financing_need_cny=500_000)
+    codes = [(s.code, s.severity) for s in greenwashing_signals(claim)]
+    assert codes == [("implausible_benefit", "block")]  # 1,000 t/¥10k is 100x the PV ceiling
     message = greenwashing_signals(claim)[0].message.en
     assert "1,000.0 t per ¥10k invested" in message and "more than 10 t per ¥10k" in message
 
 
 def test_implausible_benefit_ceiling_depends_on_the_category():
     # 20 tCO2 per ¥10k: implausible for PV (ceiling 10), plausible for a waste-heat retrofit (ceiling 50)
-    pv = facts(benefits={"co2_reduction_t": 2_000}, total_investment_cny=1_000_000, financing_need_cny=500_000)
+    pv = facts(benefits={"co2_reduction_t": 2_000, "renewable_generation_mwh": 100}, total_investment_cny=1_000_000,
+               financing_need_cny=500_000)
     heat = facts(industry_code="3011", categories=["1.3.4"], benefits={"co2_reduction_t": 2_000},
                  total_investment_cny=1_000_000, financing_need_cny=500_000)
-    assert [s.code for s in greenwashing_signals(pv)] == ["implausible_benefit"]
+    assert [(s.code, s.severity) for s in greenwashing_signals(pv)] == [("implausible_benefit", "warning")]
     assert greenwashing_signals(heat) == []
     rules = RuleSettings.from_mapping({"max_co2_t_per_10k_cny": 15})
     assert [s.code for s in greenwashing_signals(heat, rules)] == ["implausible_benefit"]
@@ -357,7 +361,8 @@ def test_as_dict_follows_the_api_contract():
     assert data["label"] in ("dark_green", "light_green", "yellow", "red")
     assert [i["instrument"] for i in data["instruments"]] == list(plugins)
     for item in data["instruments"]:
-        assert set(item) == {"instrument", "eligible", "fit", "reasons"} and 0 <= item["fit"] <= 1
+        assert set(item) == {"instrument", "eligible", "fit", "reasons", "missing"} and 0 <= item["fit"] <= 1
+        assert (item["missing"] == []) is item["eligible"]
         assert all(isinstance(r, str) for r in item["reasons"])
     json.dumps(data, ensure_ascii=False)
 
@@ -369,7 +374,7 @@ def test_as_dict_speaks_the_callers_language():
     signals = run(facts(financing_need_cny=500_000)).as_dict("en")["greenwashing_signals"]
     assert signals == [{"code": "financing_exceeds_investment",
                         "message": "financing need ¥500,000 exceeds the total investment ¥400,000: the excess "
-                                   "cannot go to the green project"}]
+                                   "cannot go to the green project", "severity": "warning"}]
 
 
 def test_default_classifier_is_optional():

@@ -105,11 +105,12 @@ def test_review_queue_tiers_match_queue_tier(client, auth, f):
     db.session.commit()
     db.session.expire_all()
     tiers = {name: service.queue_tier(db.session.get(Project, pid)) for name, pid in ids.items()}
-    assert tiers == {"other": 2, "dark_green": 1, "flagged_dark_green": 0, "flagged": 0}
+    # green priority first (seed 002 优先受理绿色项目), then flagged; it used to put flagged first (issue #12)
+    assert tiers == {"other": 2, "dark_green": 0, "flagged_dark_green": 1, "flagged": 1}
     response = client.get("/api/v1/review-queue", headers=auth(bureau))
     assert response.status_code == 200, response.get_json()
     queue = [p["id"] for p in response.get_json()["items"]]
-    assert queue == [ids[n] for n in ("flagged_dark_green", "flagged", "dark_green", "other")]
+    assert queue == [ids[n] for n in ("dark_green", "flagged_dark_green", "flagged", "other")]
 
 
 def _suggested(pid: int) -> list[str]:

@@ -14,7 +14,8 @@ from greenmatch.facts import ProjectFacts
 
 def facts(**overrides: Any) -> ProjectFacts:
     base = {"name": "项目", "industry_code": "4416", "region_code": "320500", "stage": "operation",
-            "total_investment_cny": 1e8, "financing_need_cny": 5e7, "compliance": {"eia_approved": True}}
+            "total_investment_cny": 1e8, "financing_need_cny": 5e7,
+            "compliance": {"eia_approved": True, "pollutant_permit": True}}
     return ProjectFacts.from_mapping({**base, **overrides})
 
 
@@ -81,13 +82,20 @@ def test_coal_power_reason_names_the_gas_caveat():
     assert "only the coal-fired part" in two_high(facts(industry_code="4411")).reason.en
 
 
-@pytest.mark.parametrize("category", ["1.3.1", "1.3.4", "1.4.1", "1.4.2", "1.4.3", "1.5.1", "2.2.1", "2.2.2",
-                                      "3.2.7"])
+@pytest.mark.parametrize("category", ["1.3.1", "1.4.1", "1.4.2", "1.4.3", "2.2.1", "2.2.2", "3.2.7"])
 def test_transition_categories_allowed(category):
     assert two_high(facts(industry_code="3011", categories=[category])).allowed_retrofit
 
 
-@pytest.mark.parametrize("category", ["1.5.2", "2.5.6", "1.1.18", "4.2.2", "1.4"])
+@pytest.mark.parametrize("category", ["1.3.4", "1.5.1", "4.2.2", "3.2.6"])
+def test_hosted_activities_are_judged_as_their_own_activity(category):
+    """Waste-heat recovery, CCUS, rooftop PV, co-processing at a cement plant add no 两高 capacity (the
+    old behaviour flagged PV and co-processing as new capacity: that was the bug of issue #12)."""
+    result = two_high(facts(industry_code="3011", categories=[category]))
+    assert not result.flag and not result.blocks_financing and result.code == "two_high_none"
+
+
+@pytest.mark.parametrize("category", ["1.5.2", "2.5.6", "1.1.18", "1.4"])
 def test_other_categories_not_allowed(category):
     assert not two_high(facts(industry_code="3011", categories=[category])).allowed_retrofit
 
@@ -109,7 +117,7 @@ def test_two_high_mapping_is_a_setting():
 
 @pytest.mark.parametrize("stage", ["construction", "operation"])
 def test_missing_eia_vetoes_credit_bonds_reits(stage):
-    result = compliance(facts(stage=stage, compliance={"eia_approved": False}))
+    result = compliance(facts(stage=stage, compliance={"eia_approved": False, "pollutant_permit": True}))
     assert result.vetoed_instruments == {"green_credit", "green_bond", "reits"}
     assert not result.label_vetoed
     (veto,) = result.vetoes
@@ -123,33 +131,44 @@ def test_missing_eia_vetoes_credit_bonds_reits(stage):
 def test_unknown_eia_counts_as_missing_and_planning_is_not_vetoed():
     assert compliance(facts(stage="construction", compliance={})).vetoed_instruments
     assert not compliance(facts(stage="planning", compliance={})).vetoes
-    assert not compliance(facts(stage="operation", compliance={"eia_approved": True})).vetoes
+    assert not compliance(facts(stage="operation", compliance={"eia_approved": True, "pollutant_permit": True})).vetoes
 
 
-def test_major_penalty_vetoes_the_label_only():
-    result = compliance(facts(compliance={"eia_approved": True, "major_env_penalty_3y": True}))
+def test_major_penalty_vetoes_the_label_and_green_credit_and_bonds():
+    """Default veto (银监发〔2012〕4号, 银保监发〔2022〕15号); it used to veto the label only (the bug)."""
+    result = compliance(facts(compliance={"eia_approved": True, "pollutant_permit": True,
+                                          "major_env_penalty_3y": True}))
+    assert result.label_vetoed and result.vetoed_instruments == {"green_credit", "green_bond"}
+    assert "single fine of ¥500,000 or more" in result.vetoes[0].reason.en
+
+
+def test_major_penalty_veto_can_be_softened_by_a_setting():
+    rules = RuleSettings.from_mapping({"major_penalty_veto_instruments": []})
+    result = compliance(facts(compliance={"eia_approved": True, "pollutant_permit": True,
+                                          "major_env_penalty_3y": True}), rules)
     assert result.label_vetoed and not result.vetoed_instruments
-    assert "single fine above ¥500,000" in result.vetoes[0].reason.en
 
 
-@pytest.mark.parametrize(("fine", "major"), [(600_000, True), (500_000, False), (400_000, False)])
+@pytest.mark.parametrize(("fine", "major"), [(600_000, True), (500_000, True), (499_999, False)])
 def test_major_penalty_threshold_from_the_largest_fine(fine, major):
-    result = compliance(facts(compliance={"eia_approved": True, "largest_env_fine_cny": fine}))
+    result = compliance(facts(compliance={"eia_approved": True, "pollutant_permit": True,
+                                          "largest_env_fine_cny": fine}))
     assert result.label_vetoed is major
 
 
 def test_major_penalty_threshold_and_instruments_are_settings():
     rules = RuleSettings.from_mapping({"major_penalty_fine_cny": 300_000,
                                        "major_penalty_veto_instruments": ["green_credit"]})
-    result = compliance(facts(compliance={"eia_approved": True, "largest_env_fine_cny": 400_000}), rules)
+    result = compliance(facts(compliance={"eia_approved": True, "pollutant_permit": True,
+                                          "largest_env_fine_cny": 400_000}), rules)
     assert result.label_vetoed and result.vetoed_instruments == {"green_credit"}
     assert "not eligible for green credit" in result.vetoes[0].reason.en
 
 
 def test_financing_vetoes_combine_compliance_and_two_high():
-    reasons = financing_vetoes(facts(industry_code="2521", stage="construction", compliance={}), "green_bond")
+    reasons = financing_vetoes(facts(industry_code="2521", stage="construction", compliance={}), "reits")
     assert len(reasons) == 2
-    assert "EIA" in reasons[0].en and "green bonds cannot finance it" in reasons[1].en
+    assert "EIA" in reasons[0].en and "infrastructure REITs cannot finance it" in reasons[1].en
     assert financing_vetoes(facts(industry_code="3120", categories=["2.2.2"]), "green_credit") == []
 
 
@@ -157,7 +176,7 @@ def test_financing_vetoes_combine_compliance_and_two_high():
 
 
 def test_defaults_carry_the_documented_factors():
-    assert DEFAULT_RULES.grid_factor_t_per_mwh == 0.5366
+    assert DEFAULT_RULES.grid_factor_t_per_mwh == 0.5306
     assert DEFAULT_RULES.coal_factor_t_per_tce == 2.493
     assert DEFAULT_RULES.major_penalty_fine_cny == 500_000
     assert DEFAULT_RULES.transition_categories == ("1.3", "1.4.1", "1.4.2", "1.4.3", "1.5.1", "2.2", "3.2.7")

@@ -33,7 +33,7 @@ def test_carbon_reduction_facility_needs_quantified_reduction(credit, project):
     pv = project(categories=["4.2.2"], benefits={"renewable_generation_mwh": 1000})
     assert "carbon_reduction_facility" in credit.variants(pv)
     text = en(credit.assess(pv))
-    assert "third party" in text and "536.6 t" in text
+    assert "third party" in text and "530.6 t" in text
     bare = project(categories=["4.2.2"], benefits={})
     assert "carbon_reduction_facility" not in credit.variants(bare)
     assert "needs a quantified annual CO2e reduction" in en(credit.assess(bare))
@@ -79,10 +79,23 @@ def test_variants_raise_fit(credit, project):
     assert rich.fit > plain.fit
 
 
-def test_major_penalty_is_a_caution_not_a_veto(credit, project):
-    clean = credit.assess(project(categories=["4.2.2"]))
-    penalised = credit.assess(project(categories=["4.2.2"], compliance={"eia_approved": True,
-                                                                        "major_env_penalty_3y": True}))
+def test_major_penalty_vetoes_green_credit_by_default(credit, project):
+    """The 2012 Green Credit Guidelines and 银保监发〔2022〕15号: no green credit after a major environmental
+    penalty; it used to be eligible "with a caution" (issue #12)."""
+    penalised = credit.assess(project(categories=["4.2.2"], compliance={
+        "eia_approved": True, "pollutant_permit": True, "largest_env_fine_cny": 800_000}))
+    assert not penalised.eligible
+    assert "major environmental penalty" in en(penalised)
+
+
+def test_major_penalty_is_a_caution_where_a_deployment_softens_the_veto(fresh, project):
+    from greenmatch.catalog.rules_settings import RuleSettings
+
+    soft = fresh("green_credit")
+    soft.configure({}, rules=RuleSettings.from_mapping({"major_penalty_veto_instruments": []}))
+    clean = soft.assess(project(categories=["4.2.2"]))
+    penalised = soft.assess(project(categories=["4.2.2"], compliance={"eia_approved": True, "pollutant_permit": True,
+                                                                      "major_env_penalty_3y": True}))
     assert penalised.eligible and penalised.fit < clean.fit
     assert "ESG review" in en(penalised)
 
@@ -125,7 +138,7 @@ def test_tags(credit, project):
     assert "green_credit:collateral:ccer" in tags and "green_credit:environmental_rights_pledge:ccer" in tags
     assert credit.product_tags({"variants": ["energy_efficiency"], "accepted_collateral": ["ccer"]}) == {
         "green_credit:variant:energy_efficiency": 1.0, "green_credit:collateral:ccer": 0.5}
-    assert credit.project_metrics(project("wind_farm_ccer"))["co2_reduction_t"] == pytest.approx(53_660)
+    assert credit.project_metrics(project("wind_farm_ccer"))["co2_reduction_t"] == pytest.approx(53_060)
 
 
 def test_settings_override(fresh, project):

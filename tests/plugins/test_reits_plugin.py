@@ -63,7 +63,7 @@ def test_cash_flow_must_be_positive(reits, project):
 @pytest.mark.parametrize(("irr", "eligible"), [(4.2, False), (5.0, True), (6.5, True)])
 def test_concession_assets_judged_on_irr(reits, project, irr, eligible):
     # a 3.0% distribution yield does not matter for a concession asset
-    fit = reits.assess(project("pv_plant", is_concession=True, expected_irr_pct=irr,
+    fit = reits.assess(project("pv_plant", is_concession=True, expected_irr_pct=irr, concession_end_year=2050,
                                annual_net_cash_flow_cny=30_000_000))
     assert fit.eligible is eligible
     assert ("IRR 4.2% below 5.0%" in en(fit)) is (not eligible)
@@ -71,6 +71,19 @@ def test_concession_assets_judged_on_irr(reits, project, irr, eligible):
 
 def test_concession_without_irr(reits, project):
     assert "without an expected IRR" in en(reits.assess(project("pv_plant", is_concession=True)))
+
+
+def test_short_remaining_concession_is_not_eligible_and_says_what_is_missing(reits, project):
+    """A sewage plant whose 特许经营 right ends in three years cannot back a REIT (发改投资〔2024〕1014号)."""
+    import datetime as dt
+    end = dt.date.today().year + 3
+    fit = reits.assess(project("pv_plant", is_concession=True, expected_irr_pct=6.5, concession_end_year=end,
+                               annual_net_cash_flow_cny=30_000_000))
+    assert not fit.eligible
+    missing = fit.as_dict("en")["missing"]
+    assert any(f"concession ends in {end} (3 years left): REITs need 10" in m for m in missing)
+    assert "without a concession end year" in en(reits.assess(project(
+        "pv_plant", is_concession=True, expected_irr_pct=6.5, annual_net_cash_flow_cny=30_000_000)))
 
 
 @pytest.mark.parametrize(("value", "eligible"), [(800_000_000, False), (1_000_000_000, True)])

@@ -25,7 +25,7 @@ from .formatting import PROJECT_STATUS, label_of, lang, name_of, region_label
 from .messages import field_errors, form_problem, translate_service
 from .views import bp, catalogue_filters, category_choices, pages
 
-QUEUE_TIERS = {0: "flagged", 1: "green", 2: "standard"}
+QUEUE_TIERS = {0: "green", 1: "flagged", 2: "standard"}
 
 
 @bp.route("/review")
