@@ -84,7 +84,7 @@ class Project(TimestampMixin, Base):
     compliance: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     preferred_instruments: Mapped[list[str]] = mapped_column(JSON, default=list)
     contact: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # api.md section 5 "Project fields that decide screening" (migration 0007_g)
+    # api.md section 5 "Project fields that decide screening" (migration 0011)
     capacity_change: Mapped[str] = mapped_column(String(20), default="none", server_default="none")
     capacity_replacement_approved: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     concession_end_year: Mapped[int | None] = mapped_column(Integer)

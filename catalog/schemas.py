@@ -115,8 +115,7 @@ class ComplianceSchema(Schema):
     major_env_penalty_3y = fields.Boolean(load_default=False)
     # api.md section 5: when given the status decides and eia_approved is derived from it.
     eia_status = fields.String(validate=validate.OneOf(EIA_STATUSES))
-    largest_env_fine_cny = fields.Float(allow_none=True, allow_nan=False,
-                                        validate=validate.Range(min=0, max=MAX_AMOUNT_CNY))
+    largest_env_fine_cny = _money()
 
     @post_load
     def _derive_eia_approved(self, data: dict, **kwargs: Any) -> dict:
