@@ -39,6 +39,7 @@ DEFAULT_SCHEDULE: dict[str, dict[str, Any]] = {
     "expire_engagements": {"minute": "15"},
     "weekly_digest": {"day_of_week": "mon", "hour": "8", "minute": "0"},
     "abandon_stale_runs": {"minute": "*/2"},
+    "escalate_overdue": {"minute": "30"},
 }
 
 
@@ -61,6 +62,13 @@ def expire_engagements() -> str:
     from greenmatch.matching.engagements import expire_stale
 
     return f"expired {expire_stale(current_app.config['ENGAGEMENT_EXPIRY_DAYS'])}"
+
+
+def escalate_overdue() -> str:
+    """Tell the bureaus over each engagement whose contact deadline (an accepted offer) has passed."""
+    from greenmatch.matching.demand import escalate_overdue as escalate
+
+    return f"escalated {escalate()}"
 
 
 def weekly_digest() -> str:
@@ -97,6 +105,7 @@ JOBS: dict[str, Callable[[], str]] = {
     "expire_engagements": expire_engagements,
     "weekly_digest": weekly_digest,
     "abandon_stale_runs": abandon_stale_runs,
+    "escalate_overdue": escalate_overdue,
 }
 
 

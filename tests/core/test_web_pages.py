@@ -236,3 +236,20 @@ def test_the_home_page_counts_the_approved_catalogue(client, auth, f):
 def test_the_api_language(app, query, headers, expected):
     with app.test_request_context(f"/api/v1/instruments{query}", headers=headers):
         assert locale() == expected
+
+
+def test_the_admin_matching_page_queues_a_run_and_answers_at_once(client, f):
+    from greenmatch.matching.models import MatchRun
+
+    admin = f.admin_user()
+    web_login(client, admin.email)
+    token = csrf_token(client, "/admin/matching")
+    response = client.post("/admin/matching", data={"csrf_token": token}, headers={"Accept-Language": "zh-CN"})
+    assert response.status_code == 302
+    run = db.session.scalars(db.select(MatchRun).order_by(MatchRun.id.desc())).first()
+    assert run is not None and run.kind == "full" and run.triggered_by == f"user:{admin.id}"
+    page = client.get("/admin/matching").get_data(as_text=True)
+    assert f"匹配运行 {run.id} 已排队" in page
+    from support.runs import wait_for_run
+
+    assert wait_for_run(client, f.auth_headers(admin), run.id)["status"] == "succeeded"  # run by this process

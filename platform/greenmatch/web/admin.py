@@ -55,12 +55,12 @@ def admin_matching():
     actor = permissions.require_role(Role.admin)
     if request.method == "POST":
         try:
-            run = matching.full_rematch(triggered_by=f"user:{actor.id}")
-        except Conflict as exc:  # another run is still running
+            # queued like POST /matching/runs: a worker (or a thread on the embedded default) runs it, so the
+            # page answers at once whatever the size of the catalogue; the run list below shows its progress
+            run = matching.start_run(triggered_by=f"user:{actor.id}")
+        except Conflict as exc:  # another run is still queued or running
             flash(translate_service(exc.message), "warning")
             return redirect(url_for("web.admin_matching"))
-        flash(_("Matching run finished: %(pairs)s pairs considered, %(written)s matches written in %(ms)s ms.",
-                pairs=f"{run.pairs_considered:,}", written=f"{run.matches_written:,}", ms=f"{run.duration_ms:,}"),
-              "success")
+        flash(_("Matching run %(id)s queued; reload this page to follow its progress.", id=run.id), "success")
         return redirect(url_for("web.admin_matching"))
     return render_template("admin/matching.html", runs=matching.recent_runs())
