@@ -10,22 +10,35 @@ and memory grow linearly with the rows (``bench/export.py``: 50,000 rows). Every
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+import json
+import logging
+import secrets
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
-from sqlalchemy import Select
+from sqlalchemy import Select, update
 from sqlalchemy.orm import load_only
 
+from greenmatch import jobs, permissions
+from greenmatch.accounts.models import Role, User
+from greenmatch.api import count_rows
+from greenmatch.db import utcnow
+from greenmatch.errors import Conflict, NotFound
+from greenmatch.extensions import db
+
 from . import assessment, reference, screening, stats
-from .models import Project
+from .models import ExportJob, Project
 from .sheets import HEADER_ALIGNMENT, HEADER_FILL, HEADER_FONT, safe_value
 from .stats import CHINA_TZ
 
+log = logging.getLogger(__name__)
 DEFAULT_EXPORT_MAX_ROWS = 50000  # EXPORT_MAX_ROWS: projects per exported workbook
 EXPORT_BATCH_ROWS = 1000  # rows fetched from the database at a time
 # Chinese names of the codes in the export, from the (zh, en) tables of the statistics, screening and assessment.
@@ -161,3 +174,93 @@ def export_workbook(projects: Iterable[Project], *, title: str = "项目 Project
 
 def export_filename(prefix: str = "greenmatch-projects") -> str:
     return f"{prefix}-{dt.datetime.now(CHINA_TZ):%Y%m%d-%H%M}.xlsx"
+
+
+# -- bulk exports as long work (api.md §5 "Long work": 202 + a job resource with progress) ---------------------
+EXPORT_JOB = "catalog.export_projects"
+PROGRESS_EVERY = 1000  # rows between two progress updates of the job row
+
+
+def export_folder() -> Path:
+    folder = Path(current_app.instance_path) / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def export_notes(actor: User, filters: Mapping[str, Any]) -> dict[str, Any]:
+    shown = {k: v for k, v in filters.items() if k != "sort" and v not in (None, "")}
+    notes = {"导出人 Exported by": f"{actor.organization.name} ({actor.email})",
+             "筛选条件 Filters": ", ".join(f"{k}={v}" for k, v in shown.items()) or "—"}
+    if actor.role == Role.bureau:
+        notes["辖区 Jurisdiction"] = actor.organization.region_code
+    return notes
+
+
+def start_export(actor: User, filters: Mapping[str, Any]) -> ExportJob:
+    """Queue an export of the projects ``actor`` sees with ``filters`` (those of ``GET /projects``)."""
+    from . import service
+
+    permissions.check_role(actor, Role.bureau, Role.admin)
+    job = ExportJob(organization_id=actor.organization_id, requested_by_id=actor.id, status="queued",
+                    filters=json.loads(json.dumps(dict(filters), default=str)),
+                    total=count_rows(db.session, service.filtered(actor, filters)))
+    db.session.add(job)
+    db.session.commit()
+    jobs.enqueue(EXPORT_JOB, job_id=job.id)
+    return job
+
+
+def _set(job_id: int, **values: Any) -> None:
+    """Progress on its own connection: the export's streaming query keeps its transaction open meanwhile."""
+    with db.engine.begin() as conn:
+        conn.execute(update(ExportJob).where(ExportJob.id == job_id).values(**values))
+
+
+@jobs.register(EXPORT_JOB)
+def run_export(job_id: int) -> None:
+    from . import service
+    from .schemas import ProjectQuerySchema
+
+    job = db.session.get(ExportJob, job_id)
+    if job is None or job.status != "queued":  # a re-delivered task: done already
+        return
+    actor, filters = db.session.get(User, job.requested_by_id), ProjectQuerySchema().load(job.filters)
+    _set(job_id, status="running")
+    total = max(job.total, 1)
+    written = 0
+
+    def counted(projects: Iterable[Project]) -> Iterator[Project]:
+        nonlocal written
+        for project in projects:
+            yield project
+            written += 1
+            if written % PROGRESS_EVERY == 0:
+                _set(job_id, rows_written=written, progress=min(written / total, 0.99))
+
+    try:
+        projects = db.session.scalars(export_query(service.filtered(actor, filters)))
+        workbook = export_workbook(counted(projects), notes=export_notes(actor, filters))
+        filename = f"{job_id}-{secrets.token_hex(8)}.xlsx"
+        workbook.save(export_folder() / filename)
+    except Exception as exc:  # recorded on the job; the log has the traceback
+        log.exception("export job %s failed", job_id)
+        db.session.rollback()
+        _set(job_id, status="failed", error=type(exc).__name__, finished_at=utcnow())
+        return
+    _set(job_id, status="succeeded", rows_written=written, progress=1.0, filename=filename, finished_at=utcnow())
+
+
+def get_export(actor: User, job_id: int) -> ExportJob:
+    """The export job, for its own organisation (and admins); 404 for everyone else."""
+    job = db.session.get(ExportJob, job_id)
+    if job is None or (actor.role != Role.admin and job.organization_id != actor.organization_id):
+        raise NotFound(f"Export {job_id} not found")
+    db.session.refresh(job)
+    return job
+
+
+def export_file(actor: User, job_id: int) -> Path:
+    job = get_export(actor, job_id)
+    if job.status != "succeeded" or not job.filename:
+        raise Conflict(f"The export is {job.status}; its file is not ready")
+    return export_folder() / job.filename

@@ -80,6 +80,53 @@ def export_projects(args):
     return _xlsx(sheets.workbook_bytes(workbook), excel_export.export_filename())
 
 
+class ExportJobSchema(Schema):
+    id = fields.Integer()
+    status = fields.String(metadata={"description": "queued | running | succeeded | failed"})
+    filters = fields.Dict()
+    total = fields.Integer(metadata={"description": "projects matching the filters when the export was asked for"})
+    rows_written = fields.Integer()
+    progress = fields.Float(metadata={"description": "0-1"})
+    error = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+    file_url = fields.Method("_file_url", allow_none=True)
+
+    def _file_url(self, job) -> str | None:
+        return f"/api/v1/exports/{job.id}/file" if job.status == "succeeded" else None
+
+
+@blp.route("/projects/exports", methods=["POST"])
+@blp.requires(Role.bureau, Role.admin)
+@blp.arguments(ExportQuerySchema)
+@blp.response(202, ExportJobSchema)
+@blp.errors(400, 401, 403, 422)
+def start_export(args):
+    """Export outside the request (bureau: its jurisdiction; admin: all), for workbooks of many thousand rows:
+    202 with a job to poll at `GET /exports/{id}`; the workbook is at `file_url` once it has succeeded. Same
+    filters as `GET /projects/export.xlsx`, in the JSON body."""
+    return excel_export.start_export(permissions.require_user(), args)
+
+
+@blp.route("/exports/<int:export_id>")
+@blp.requires(Role.bureau, Role.admin)
+@blp.response(200, ExportJobSchema)
+@blp.errors(401, 403, 404)
+def get_export(export_id: int):
+    """An export job of the caller's organisation: status and progress."""
+    return excel_export.get_export(permissions.require_user(), export_id)
+
+
+@blp.route("/exports/<int:export_id>/file")
+@blp.requires(Role.bureau, Role.admin)
+@blp.response(200, XLSX_DOC, content_type=sheets.XLSX_MIMETYPE, description="The exported workbook")
+@blp.errors(401, 403, 404, 409)
+def export_file(export_id: int):
+    """The workbook of a succeeded export job (409 while it is queued, running or failed)."""
+    path = excel_export.export_file(permissions.require_user(), export_id)
+    return _xlsx(path.read_bytes(), excel_export.export_filename())
+
+
 @blp.route("/projects/import-template.xlsx")
 @blp.response(200, XLSX_DOC, content_type=sheets.XLSX_MIMETYPE,
               description="An empty import sheet with one column per importable field")

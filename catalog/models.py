@@ -221,3 +221,24 @@ class ProjectTransition(Base):
 @event.listens_for(ProjectTransition, "before_delete")
 def _history_is_append_only(mapper, connection, target) -> None:
     raise RuntimeError("project history is append-only")
+
+
+class ExportJob(Base):
+    """A bulk Excel export done outside the request (api.md §5 "Long work"): queued → running → succeeded |
+    failed, with progress; the file is kept in the instance folder and served to the requesting organisation."""
+
+    __tablename__ = "export_jobs"
+    __table_args__ = (CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed')", name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_written: Mapped[int] = mapped_column(Integer, default=0)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    filename: Mapped[str | None] = mapped_column(String(120))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

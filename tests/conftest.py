@@ -82,6 +82,9 @@ def _clean_database(request):
     if "app" not in request.fixturenames:
         return
     app = request.getfixturevalue("app")
+    from greenmatch.jobs import join_threads
+
+    join_threads(app, 60)  # jobs a test queued on the in-process executor end before their tables are emptied
     # Sessions of every scope (pytest-flask's pushed request context, test clients) end their
     # transactions first, or PostgreSQL's TRUNCATE below waits for their locks forever.
     close_all_sessions()

@@ -130,7 +130,11 @@ def world(client, auth):
     from greenmatch.matching.models import MatchRun
 
     run = MatchRun(kind="full", status="succeeded", triggered_by="test")  # runs are the platform's: admins only
-    db.session.add(run)
+    from greenmatch.catalog.models import ExportJob
+
+    export = ExportJob(organization_id=x_bureau.organization_id, requested_by_id=x_bureau.id, status="running",
+                       filters={"q": MARKERS[7]})
+    db.session.add_all([run, export])
     db.session.commit()
     notification = db.session.scalar(db.select(Notification.id).where(
         Notification.organization_id == x_enterprise.organization_id))
@@ -148,7 +152,7 @@ def world(client, auth):
         "admin": admin,
     }
     common = {"notification_id": notification, "org_id": x_pending_bank.organization_id, "code": "4.2.2",
-              "match_id": matches[approved], "request_id": request_id, "offer_id": offer.get_json()["id"], "run_id": run.id}
+              "match_id": matches[approved], "request_id": request_id, "offer_id": offer.get_json()["id"], "run_id": run.id, "export_id": export.id}
     variants = [
         Variant("private", {**common, "project_id": submitted, "product_id": draft_product,
                             "engagement_id": requested}, frozenset({"code"})),
