@@ -71,12 +71,7 @@ def export_projects(args):
                       fields={"_schema": [f"more than {limit} projects"]})
     # streamed in batches: the write-only workbook takes one row at a time (linear time and memory)
     projects = db.session.scalars(excel_export.export_query(stmt))
-    filters = {k: v for k, v in args.items() if k != "sort" and v not in (None, "")}
-    notes = {"导出人 Exported by": f"{actor.organization.name} ({actor.email})",
-             "筛选条件 Filters": ", ".join(f"{k}={v}" for k, v in filters.items()) or "—"}
-    if actor.role == Role.bureau:
-        notes["辖区 Jurisdiction"] = actor.organization.region_code
-    workbook = excel_export.export_workbook(projects, notes=notes)
+    workbook = excel_export.export_workbook(projects, notes=excel_export.export_notes(actor, args))
     return _xlsx(sheets.workbook_bytes(workbook), excel_export.export_filename())
 
 
