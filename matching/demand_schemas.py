@@ -8,6 +8,7 @@ from greenmatch.accounts.schemas import OrganizationSchema
 from greenmatch.api import PageArgsSchema, id_field
 from greenmatch.catalog.schemas import ProjectSchema
 from greenmatch.facts import COLLATERAL
+from greenmatch.money import Money
 
 from .schemas import ProductRefSchema
 
@@ -84,3 +85,35 @@ class OfferSchema(Schema):
     conditions = fields.String()
     engagement_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
+
+
+class ProceedsReportInSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    period = fields.String(required=True, validate=validate.Regexp(r"^20\d\d-H[12]$", error="YYYY-H1 or YYYY-H2"))
+    disbursed_cny = Money(required=True)
+    use_of_proceeds = fields.String(required=True, validate=validate.Length(min=4, max=4000))
+    co2_reduction_t = fields.Float(load_default=None, allow_none=True, allow_nan=False,
+                                   validate=validate.Range(min=0, max=1e9))
+
+
+class ProceedsReportSchema(Schema):
+    id = fields.Integer()
+    period = fields.String()
+    disbursed_cny = fields.Float()
+    use_of_proceeds = fields.String()
+    co2_reduction_t = fields.Float(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class ProceedsSignalSchema(Schema):
+    code = fields.String()
+    severity = fields.String()
+    period = fields.String(allow_none=True)
+    message = fields.String()
+
+
+class ProceedsReportsSchema(Schema):
+    items = fields.List(fields.Nested(ProceedsReportSchema))
+    signals = fields.List(fields.Nested(ProceedsSignalSchema))

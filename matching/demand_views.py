@@ -10,13 +10,16 @@ from greenmatch.api import Blueprint, page_of, paginate
 from greenmatch.catalog.schemas import VersionSchema
 from greenmatch.extensions import db
 
-from . import demand
+from . import demand, engagements, proceeds
 from .demand_schemas import (
     FinancingRequestInSchema,
     FinancingRequestQuerySchema,
     FinancingRequestSchema,
     OfferInSchema,
     OfferSchema,
+    ProceedsReportInSchema,
+    ProceedsReportSchema,
+    ProceedsReportsSchema,
 )
 from .schemas import EngagementSchema
 from .views import _engagement
@@ -100,3 +103,25 @@ def accept_offer(offer_id: int):
     deadline; the other offers are declined."""
     actor = permissions.require_user()
     return _engagement(demand.accept_offer(actor, offer_id), actor)
+
+
+@blp.route("/engagements/<int:engagement_id>/reports", methods=["POST"])
+@blp.requires(Role.institution)
+@blp.body(ProceedsReportInSchema)
+@blp.response(201, ProceedsReportSchema)
+@blp.errors(400, 401, 403, 404, 409, 422)
+def add_report(body, engagement_id: int):
+    """Report the use of proceeds of a financed engagement for one half-year (the financing institution)."""
+    actor = permissions.require_user()
+    engagements.get_engagement(actor, engagement_id)  # visibility (404) before the body (422)
+    return proceeds.add_report(actor, engagement_id, body.load())
+
+
+@blp.route("/engagements/<int:engagement_id>/reports")
+@blp.requires(Role.enterprise, Role.institution, Role.bureau, Role.admin)
+@blp.response(200, ProceedsReportsSchema)
+@blp.errors(401, 403, 404)
+def list_reports(engagement_id: int):
+    """The engagement's use-of-proceeds reports and the signals they raise (both sides, its bureau, admins)."""
+    items, signals = proceeds.reports(permissions.require_user(), engagement_id)
+    return {"items": items, "signals": signals}

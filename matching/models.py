@@ -284,3 +284,21 @@ class Offer(TimestampMixin, Base):
     request: Mapped[FinancingRequest] = relationship(lazy="joined")
     product: Mapped[Product] = relationship(lazy="joined")
     institution: Mapped[Organization] = relationship(lazy="joined")
+
+
+class ProceedsReport(Base):
+    """What happened to the money of a financed engagement in one period (seed 002's anti-greenwashing follow-up
+    on the use of proceeds; Shanghai's 产业绿贷 asks financed projects to report twice a year)."""
+
+    __tablename__ = "proceeds_reports"
+    __table_args__ = (UniqueConstraint("engagement_id", "period", name="uq_proceeds_reports_engagement_period"),
+                      CheckConstraint("disbursed_cny >= 0", name="disbursed_not_negative"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id", ondelete="CASCADE"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    period: Mapped[str] = mapped_column(String(7))  # "2026-H1" | "2026-H2"
+    disbursed_cny: Mapped[Decimal] = mapped_column(Numeric(18, 2))
+    use_of_proceeds: Mapped[str] = mapped_column(Text)
+    co2_reduction_t: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -56,6 +56,8 @@ BODIES = {
     ("POST", "/api/v1/financing-requests/{request_id}/offers"): {"product_id": "{product_id}",
                                                                  "amount_cny": 1_000_000, "term_months": 12},
     ("POST", "/api/v1/financing-requests/{request_id}/close"): {},
+    ("POST", "/api/v1/engagements/{engagement_id}/reports"): {"period": "2026-H2", "disbursed_cny": 1_000_000,
+                                                              "use_of_proceeds": "被他人篡改的资金用途"},
 }
 INVALID_BODY = {"version": "第一版", "status": 3, "decision": ["approve"], "note": {"x": 1}, "多余字段": True}
 # Query parameters that name an object: filled with X's ids on the lists that take them.

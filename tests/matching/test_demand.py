@@ -246,3 +246,34 @@ def test_a_request_is_open_only_to_institutions_of_the_instruments_it_asks_for(c
     rid = client.post(R, json=_request_body(market["project"]), headers=auth(market["owner"])).get_json()["id"]
     assert client.get(f"{R}/{rid}", headers=auth(market["banks"][0])).status_code == 200
     assert client.get(f"{R}/{rid}", headers=auth(insurer)).status_code == 404  # it asks for green credit only
+
+
+def test_use_of_proceeds_reports_and_their_signals(client, auth, market):
+    owner, bank = market["owner"], market["banks"][0]
+    rid = client.post(R, json=_request_body(market["project"]), headers=auth(owner)).get_json()["id"]
+    oid = client.post(f"{R}/{rid}/offers", json=_offer(market["products"][0], 3.2), headers=auth(bank)).get_json()["id"]
+    eid = client.post(f"/api/v1/offers/{oid}/accept", headers=auth(owner)).get_json()["id"]
+    reports = f"/api/v1/engagements/{eid}/reports"
+    body = {"period": "2026-H2", "disbursed_cny": 30_000_000, "use_of_proceeds": "风机采购及吊装（合同编号 ZJK-2026-017）",
+            "co2_reduction_t": 18_000}
+    assert client.post(reports, json=body, headers=auth(bank)).status_code == 409  # not financed yet
+    E = f"/api/v1/engagements/{eid}"
+    assert client.patch(E, json={"status": "in_progress"}, headers=auth(bank)).status_code == 200
+    financed = client.patch(E, json={"status": "financed", "financed_amount_cny": 60_000_000,
+                                     "financed_on": dt.date.today().isoformat()}, headers=auth(bank))
+    assert financed.status_code == 200, financed.get_json()
+    assert client.post(reports, json=body, headers=auth(owner)).status_code == 403
+    assert client.post(reports, json=body, headers=auth(market["banks"][1])).status_code == 404
+    for bad, field in (({"period": "2026-Q5"}, "period"), ({"disbursed_cny": -1}, "disbursed_cny"),
+                       ({"disbursed_cny": 70_000_000}, "disbursed_cny"), ({"use_of_proceeds": ""}, "use_of_proceeds")):
+        response = client.post(reports, json={**body, **bad}, headers=auth(bank))
+        assert response.status_code == 422 and field in response.get_json()["error"]["fields"], (bad, response.get_json())
+    assert client.post(reports, json=body, headers=auth(bank)).status_code == 201
+    assert client.post(reports, json=body, headers=auth(bank)).status_code == 409  # the period is reported
+    # the project claims 40,000 t a year (payloads): 2,000 t in a half-year is far below half of it: a signal
+    weak = {**body, "period": "2027-H1", "disbursed_cny": 10_000_000, "co2_reduction_t": 2_000}
+    assert client.post(reports, json=weak, headers=auth(bank)).status_code == 201
+    seen = client.get(reports, headers=auth(market["bureau"])).get_json()
+    assert [r["period"] for r in seen["items"]] == ["2026-H2", "2027-H1"]
+    assert [(s["code"], s["period"]) for s in seen["signals"]] == [("co2_shortfall", "2027-H1")]
+    assert client.get(reports, headers=auth(market["other_bureau"])).status_code == 404
