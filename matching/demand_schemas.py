@@ -10,7 +10,7 @@ from greenmatch.catalog.schemas import ProjectSchema
 from greenmatch.facts import COLLATERAL
 from greenmatch.money import Money
 
-from .schemas import ProductRefSchema
+from .schemas import OpenRequestRefSchema, ProductRefSchema
 
 _positive = validate.Range(min=0, min_inclusive=False)
 _term = validate.Range(min=1, max=600)  # months: up to 50 years (concessions, REITs)
@@ -35,20 +35,15 @@ class FinancingRequestQuerySchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf(["open", "accepted", "closed"]))
 
 
-class FinancingRequestSchema(Schema):
-    id = fields.Integer()
+class FinancingRequestSchema(OpenRequestRefSchema):
+    """A whole financing request: the lead badge's fields (:class:`OpenRequestRefSchema`) and the rest."""
+
     status = fields.Method("_status")
     version = fields.Integer()
     project = fields.Nested(ProjectSchema(only=("id", "name", "region_code", "categories", "financing_need_cny",
                                                 "status")))
     enterprise = fields.Nested(OrganizationSchema(only=("id", "name", "region_code")))
-    amount_cny = fields.Float()
-    term_months = fields.Integer()
     purpose = fields.String()
-    instruments = fields.List(fields.String())
-    closes_at = fields.Date(attribute="closes_on")
-    max_offers = fields.Integer()
-    offers_count = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
