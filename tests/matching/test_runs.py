@@ -190,6 +190,7 @@ def test_kill_9_during_a_full_rematch_leaves_no_partial_rows_and_blocks_nothing(
             assert dead is not None and dead.status == "running" and 0 < dead.progress < 1, \
                 (tmp_path / "match-run.log").read_text()
             os.kill(proc.pid, signal.SIGKILL)
+            killed_at = time.monotonic()  # the lease is measured from the kill, not from the checks below
             proc.wait(10)
         finally:
             if proc.poll() is None:
@@ -201,7 +202,6 @@ def test_kill_9_during_a_full_rematch_leaves_no_partial_rows_and_blocks_nothing(
         assert partial > 0  # the dead run had written rows of its own generation ...
         # ... that nobody sees: the previous results are served unchanged
         assert client.get("/api/v1/leads", headers=f.auth_headers(bank)).get_json()["total"] == leads_before
-        killed_at = time.monotonic()
         while True:  # refused while the lease runs; accepted once it has expired (well within minutes)
             response = client.post("/api/v1/matching/runs", headers=f.auth_headers(admin))
             if response.status_code == 202:
