@@ -24,6 +24,8 @@ from typing import Any
 from greenmatch.codes import category_covers, normalize_industry_code
 from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import InstrumentFit, InstrumentPlugin, Reason
+from greenmatch.labels import GHG_MARKS
+from greenmatch.text import Amount, Clauses, Label, Listing, Msg, Name, Num, Pct, render
 
 from . import reference
 from .rules_settings import RuleSettings, rules_or_default
@@ -43,8 +45,6 @@ log = logging.getLogger(__name__)
 
 CATEGORY_SOURCES = ("declared", "suggested", "confirmed")
 LABELS = ("dark_green", "light_green", "yellow", "red")
-LABEL_NAMES = {"dark_green": ("深绿", "dark green"), "light_green": ("浅绿", "light green"),
-               "yellow": ("黄", "yellow"), "red": ("红", "red")}
 GREEN_CERTIFICATIONS = ("green_factory", "green_park", "green_supply_chain", "green_design_product",
                         "zero_carbon_factory")
 
@@ -74,7 +74,7 @@ class CategoryView:
     ghg: str | None = None  # direct_reduction | low_carbon_enabling | mixed | None
     fits_industry: bool | None = None  # None: cannot be judged
 
-    def as_dict(self, locale: str | None = "zh") -> dict[str, Any]:
+    def as_dict(self, locale: str | None = None) -> dict[str, Any]:
         return {"code": self.code, "name_zh": self.name_zh, "name_en": self.name_en, "source": self.source,
                 "confidence": round(self.confidence, 4), "ghg": self.ghg, "fits_industry": self.fits_industry}
 
@@ -195,24 +195,24 @@ class CarbonEstimate:
     def factors(self) -> dict[str, float]:
         return {"grid_t_co2_per_mwh": self.grid_factor_t_per_mwh, "coal_t_co2_per_tce": self.coal_factor_t_per_tce}
 
-    def as_dict(self, locale: str | None = "zh") -> dict[str, Any]:
+    def as_dict(self, locale: str | None = None) -> dict[str, Any]:
         return {
             "co2_reduction_t": self.co2_reduction_t,
             "estimated_co2_reduction_t": self.estimated_t,
             "declared_co2_reduction_t": self.declared_t,
             "basis": self.basis,
-            "method": self.method.text(locale),
+            "method": render(self.method, locale),
             "factors": self.factors,
         }
 
 
-def grid_factor(facts: ProjectFacts, settings: RuleSettings | None = None) -> tuple[float, str, str]:
-    """(tCO2/MWh, en label, zh label) for the project's region: a configured regional factor, else national."""
+def grid_factor(facts: ProjectFacts, settings: RuleSettings | None = None) -> tuple[float, Msg]:
+    """(tCO2/MWh, its source) for the project's region: a configured regional factor, else national."""
     settings = rules_or_default(settings)
     best = longest_prefix(settings.grid_factor_by_region, facts.region_code or "")
     if best is not None:
-        return best[1], f"configured regional factor for {best[0]}", f"配置的地区因子（{best[0]}）"
-    return settings.grid_factor_t_per_mwh, settings.grid_factor_source, settings.grid_factor_source_zh
+        return best[1], Msg("configured regional factor for %(region)s", region=Name("region", best[0]))
+    return settings.grid_factor_t_per_mwh, Msg(settings.grid_factor_source)
 
 
 def co2_reduction_t(facts: ProjectFacts, settings: RuleSettings | None = None) -> float | None:
@@ -239,48 +239,43 @@ def estimate_carbon(facts: ProjectFacts, settings: RuleSettings | None = None) -
     settings = rules_or_default(settings)
     mwh, tce = facts.benefit("renewable_generation_mwh"), facts.benefit("energy_saving_tce")
     declared = facts.benefit("co2_reduction_t") or None
-    grid, grid_en, grid_zh = grid_factor(facts, settings)
+    grid, grid_source = grid_factor(facts, settings)
     coal = settings.coal_factor_t_per_tce
     parts: list[float] = []
-    en: list[str] = []
-    zh: list[str] = []
+    terms: list[Msg] = []
     if mwh > 0:
         parts.append(mwh * grid)
-        en.append(f"renewable generation {mwh:,.2f} MWh × {grid} tCO2/MWh ({grid_en}) = {mwh * grid:,.2f} t")
-        zh.append(f"可再生能源发电量 {mwh:,.2f} MWh × {grid} tCO2/MWh（{grid_zh}）= {mwh * grid:,.2f} 吨")
+        terms.append(Msg("renewable generation %(mwh)s MWh × %(factor)s tCO2/MWh (%(source)s) = %(t)s t",
+                         mwh=Num(mwh, 2), factor=grid, source=grid_source, t=Num(mwh * grid, 2)))
     saved_mwh, sink = facts.benefit("electricity_saving_mwh"), facts.benefit("carbon_sink_tco2")
     if saved_mwh > 0:  # electricity saved displaces grid power: the grid factor, not tce x 2.493 (issue #12)
         parts.append(saved_mwh * grid)
-        en.append(f"electricity saved {saved_mwh:,.2f} MWh × {grid} tCO2/MWh ({grid_en}) = {saved_mwh * grid:,.2f} t")
-        zh.append(f"节电量 {saved_mwh:,.2f} MWh × {grid} tCO2/MWh（{grid_zh}）= {saved_mwh * grid:,.2f} 吨")
+        terms.append(Msg("electricity saved %(mwh)s MWh × %(factor)s tCO2/MWh (%(source)s) = %(t)s t",
+                         mwh=Num(saved_mwh, 2), factor=grid, source=grid_source, t=Num(saved_mwh * grid, 2)))
     if tce > 0:
         parts.append(tce * coal)
-        en.append(f"energy saved {tce:,.2f} tce × {coal} tCO2/tce ({settings.coal_factor_source}) "
-                  f"= {tce * coal:,.2f} t")
-        zh.append(f"节能量 {tce:,.2f} 吨标准煤 × {coal} tCO2/tce（{settings.coal_factor_source_zh}）"
-                  f"= {tce * coal:,.2f} 吨")
+        terms.append(Msg("energy saved %(tce)s tce × %(factor)s tCO2/tce (%(source)s) = %(t)s t",
+                         tce=Num(tce, 2), factor=coal, source=Msg(settings.coal_factor_source), t=Num(tce * coal, 2)))
     if sink > 0:
         parts.append(sink)
-        en.append(f"carbon sink {sink:,.2f} tCO2 as reported ({settings.carbon_sink_method})")
-        zh.append(f"碳汇量 {sink:,.2f} 吨CO2，按申报值计（{settings.carbon_sink_method_zh}）")
+        terms.append(Msg("carbon sink %(t)s tCO2 as reported (%(method)s)", t=Num(sink, 2),
+                         method=Msg(settings.carbon_sink_method)))
     estimated = sum(parts) if parts else None
     if estimated is not None:
         basis, value = "estimated", estimated
-        method_en = "platform estimate per year: " + "; ".join(en) + f"; total {estimated:,.2f} tCO2"
-        method_zh = "平台年度估算：" + "；".join(zh) + f"；合计 {estimated:,.2f} 吨CO2"
+        method = Msg("platform estimate per year: %(terms)s; total %(total)s tCO2", terms=Clauses(terms),
+                     total=Num(estimated, 2))
         if declared is not None:
-            method_en += f". Declared by the enterprise: {declared:,.2f} tCO2 (not verified)"
-            method_zh += f"。企业申报：{declared:,.2f} 吨CO2（未经核实）"
+            method = Msg("%(method)s. Declared by the enterprise: %(declared)s tCO2 (not verified)", method=method,
+                         declared=Num(declared, 2))
     elif declared is not None:
         basis, value = "declared", declared
-        method_en = (f"declared by the enterprise: {declared:,.2f} tCO2 per year (not verified); no renewable "
-                     "generation or energy saving given, so the platform cannot estimate it")
-        method_zh = f"企业申报年减排 {declared:,.2f} 吨CO2（未经核实）；未填报可再生能源发电量或节能量，平台无法估算"
+        method = Msg("declared by the enterprise: %(declared)s tCO2 per year (not verified); no renewable generation "
+                     "or energy saving given, so the platform cannot estimate it", declared=Num(declared, 2))
     else:
         basis, value = "none", None
-        method_en = "no quantified benefit: give renewable generation (MWh) or energy saved (tce) per year"
-        method_zh = "无量化效益：请填报年可再生能源发电量（MWh）或年节能量（吨标准煤）"
-    return CarbonEstimate(value, estimated, declared, basis, Reason(method_en, method_zh), grid, coal, mwh, tce)
+        method = Msg("no quantified benefit: give renewable generation (MWh) or energy saved (tce) per year")
+    return CarbonEstimate(value, estimated, declared, basis, method, grid, coal, mwh, tce)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -311,8 +306,8 @@ class Signal:
     message: Reason
     severity: str = "warning"
 
-    def as_dict(self, locale: str | None = "zh") -> dict[str, str]:
-        return {"code": self.code, "message": self.message.text(locale), "severity": self.severity}
+    def as_dict(self, locale: str | None = None) -> dict[str, str]:
+        return {"code": self.code, "message": render(self.message, locale), "severity": self.severity}
 
 
 @greenwashing_signal("category_industry_mismatch")
@@ -323,17 +318,17 @@ def category_industry_mismatch(facts: ProjectFacts, settings: RuleSettings) -> R
     misfits = [c for c in valid if category_fits_industry(c, facts.industry_code, settings) is False]
     if not misfits and not invalid:
         return None
-    en, zh = [], []
+    parts: list[Msg] = []
     if misfits:
-        acts = "; ".join(f"{c}: {', '.join(reference.catalogue()[c].activity_codes)}" for c in misfits)
-        en.append(f"categories {', '.join(category_label(c) for c in misfits)} describe activities "
-                  f"({acts}) that do not fit the project's industry {industry_label(facts.industry_code)}")
-        zh.append(f"类别 {'、'.join(category_label(c) for c in misfits)} 的活动代码（{acts}）"
-                  f"与项目所属行业 {industry_label(facts.industry_code)} 不符")
+        acts = Clauses(Msg("%(code)s: %(activities)s", code=c,
+                           activities=Listing(reference.catalogue()[c].activity_codes))
+                       for c in misfits)
+        parts.append(Msg("categories %(categories)s describe activities (%(activities)s) that do not fit the "
+                         "project's industry %(industry)s", categories=Listing(category_label(c) for c in misfits),
+                         activities=acts, industry=industry_label(facts.industry_code)))
     if invalid:
-        en.append(f"{', '.join(invalid)} not level-3 items of the 2025 catalogue")
-        zh.append(f"{'、'.join(invalid)} 不是2025年版目录的三级条目")
-    return Reason("; ".join(en), "；".join(zh))
+        parts.append(Msg("%(codes)s not level-3 items of the 2025 catalogue", codes=Listing(invalid)))
+    return parts[0] if len(parts) == 1 else Msg("%(parts)s", parts=Clauses(parts))
 
 
 def co2_ceiling(categories: Iterable[str], settings: RuleSettings | None = None) -> float:
@@ -362,10 +357,9 @@ def implausible_benefit(facts: ProjectFacts, settings: RuleSettings) -> Reason |
     if ratio <= ceiling:
         return None
     severity = "block" if ratio > ceiling * settings.implausible_block_factor else "warning"
-    return Reason(f"annual CO2 reduction {co2:,.0f} t on a total investment of ¥{investment:,.0f} is {ratio:,.1f} t "
-                  f"per ¥10k invested; more than {ceiling:g} t per ¥10k is implausible for these categories",
-                  f"年减排 {co2:,.0f} 吨CO2、总投资 {investment:,.0f} 元，即每万元投资年减排 {ratio:,.1f} 吨，"
-                  f"超过该类项目合理上限 {ceiling:g} 吨/万元"), severity
+    return Msg("annual CO2 reduction %(co2)s t on a total investment of %(investment)s is %(ratio)s t per ¥10k "
+               "invested; more than %(ceiling)s t per ¥10k is implausible for these categories", co2=Num(co2),
+               investment=Amount(investment), ratio=Num(ratio, 1), ceiling=Num(ceiling, None)), severity
 
 
 @greenwashing_signal("renewable_without_generation_category")
@@ -375,10 +369,8 @@ def renewable_without_generation_category(facts: ProjectFacts, settings: RuleSet
     mwh = facts.benefit("renewable_generation_mwh")
     if mwh <= 0 or covered(facts.categories, settings.generation_categories):
         return None
-    return Reason(f"renewable generation of {mwh:,.0f} MWh/yr claimed, but no generation category "
-                  f"({', '.join(settings.generation_categories)}) is claimed",
-                  f"申报年可再生能源发电量 {mwh:,.0f} MWh，但未申报任何发电类目录类别"
-                  f"（{'、'.join(settings.generation_categories)}）")
+    return Msg("renewable generation of %(mwh)s MWh/yr claimed, but no generation category (%(categories)s) is "
+               "claimed", mwh=Num(mwh), categories=Listing(settings.generation_categories))
 
 
 @greenwashing_signal("generation_category_without_generation")
@@ -387,8 +379,8 @@ def generation_category_without_generation(facts: ProjectFacts, settings: RuleSe
     gen = covered(level3_categories(facts.categories)[0], settings.generation_figure_categories)
     if not gen or facts.benefit("renewable_generation_mwh") > 0:
         return None
-    return Reason(f"generation categories {', '.join(gen)} claimed without annual generation (MWh)",
-                  f"申报发电类目录类别 {'、'.join(gen)}，但未填报年发电量（MWh）")
+    return Msg("generation categories %(categories)s claimed without annual generation (MWh)",
+               categories=Listing(gen))
 
 
 @greenwashing_signal("two_high_capacity_claims_green")
@@ -410,14 +402,11 @@ def two_high_capacity_claims_green(facts: ProjectFacts, settings: RuleSettings) 
     if not declared and not hit:
         return None
     if declared:
-        return (Reason(f"{facts.capacity_change} capacity in a 两高 sector claims {', '.join(cats)}: "
-                       "new 两高 capacity is never green",
-                       f"“两高”行业{'新建' if facts.capacity_change == 'new' else '扩建'}产能却申报 {'、'.join(cats)}："
-                       "新增“两高”产能不属于绿色项目"), "block")
+        return (Msg("%(change)s in a 两高 sector claims %(categories)s: new 两高 capacity is never green",
+                    change=Label("capacity_change", facts.capacity_change), categories=Listing(cats)), "block")
     found = hit.group(0)
-    return (Reason(f"the name or description names 两高 capacity growth (“{found}”) while the project claims "
-                   f"{', '.join(cats)}",
-                   f"项目名称或描述为“两高”产能扩张（“{found}”），却申报 {'、'.join(cats)}"), "block")
+    return (Msg("the name or description names 两高 capacity growth (“%(found)s”) while the project claims "
+                "%(categories)s", found=found, categories=Listing(cats)), "block")
 
 
 @greenwashing_signal("whole_firm_on_small_project")
@@ -441,13 +430,11 @@ def whole_firm_on_small_project(facts: ProjectFacts, settings: RuleSettings) -> 
     terms = [t for t in settings.firm_wide_terms if t.casefold() in text]
     if not certs and not terms:
         return None
-    leaning_en = ", ".join([*certs, *(f'"{t}"' for t in terms)])
-    leaning_zh = "、".join([*certs, *(f"“{t}”" for t in terms)])
-    return Reason(f"total investment ¥{investment:,.0f} is only {share:.1%} of annual revenue ¥{revenue:,.0f}, "
-                  f"yet the application leans on the whole firm ({leaning_en}): the catalogue labels the activity, "
-                  "not the firm — only this sub-project can be assessed as green",
-                  f"项目总投资 {investment:,.0f} 元仅为年营业收入 {revenue:,.0f} 元的 {share:.1%}，"
-                  f"申报却以企业整体为依据（{leaning_zh}）：目录界定的是项目活动而非企业，仅该子项目可认定为绿色")
+    leaning = Listing([*(Label("certification", c) for c in certs), *(Msg("“%(term)s”", term=t) for t in terms)])
+    return Msg("total investment %(investment)s is only %(share)s of annual revenue %(revenue)s, yet the application "
+               "leans on the whole firm (%(leaning)s): the catalogue labels the activity, not the firm — only this "
+               "sub-project can be assessed as green", investment=Amount(investment), share=Pct(share, 1),
+               revenue=Amount(revenue), leaning=leaning)
 
 
 @greenwashing_signal("financing_exceeds_investment")
@@ -456,9 +443,8 @@ def financing_exceeds_investment(facts: ProjectFacts, settings: RuleSettings) ->
     need, investment = facts.financing_need_cny or 0, facts.total_investment_cny or 0
     if need <= investment:
         return None
-    return Reason(f"financing need ¥{need:,.0f} exceeds the total investment ¥{investment:,.0f}: "
-                  "the excess cannot go to the green project",
-                  f"融资需求 {need:,.0f} 元超过项目总投资 {investment:,.0f} 元：超出部分无法用于该绿色项目")
+    return Msg("financing need %(need)s exceeds the total investment %(investment)s: the excess cannot go to the "
+               "green project", need=Amount(need), investment=Amount(investment))
 
 
 def greenwashing_signals(facts: ProjectFacts, settings: RuleSettings | None = None) -> list[Signal]:
@@ -491,67 +477,61 @@ class ScoreItem:
     max_points: float
     reason: Reason
 
-    def as_dict(self, locale: str | None = "zh") -> dict[str, Any]:
+    def as_dict(self, locale: str | None = None) -> dict[str, Any]:
         return {"key": self.key, "points": self.points, "max_points": self.max_points,
-                "reason": self.reason.text(locale)}
+                "reason": render(self.reason, locale)}
 
 
 def score_formula(settings: RuleSettings | None = None) -> dict[str, Any]:
-    """The score formula with the configured numbers, for the API and pages (docs/assessment.md)."""
+    """The score formula with the configured numbers, for the API and pages (docs/assessment.md); each
+    ``text`` is a message rendered at the edge."""
     s = rules_or_default(settings)
+
+    def g(value: float) -> str:
+        return Num(value, None)
+
     return {
         "components": [
             {"key": "category", "max_points": s.score_category_direct_reduction,
-             "en": f"strongest claimed 2025 level-3 item: √√ direct reduction {s.score_category_direct_reduction:g}, "
-                   f"mixed √√/√ {s.score_category_mixed:g}, √ low-carbon enabling {s.score_category_enabling:g}, "
-                   f"unmarked green item {s.score_category_unmarked:g}, none 0",
-             "zh": f"所申报最强的2025年版三级条目：√√直接减排 {s.score_category_direct_reduction:g}，√√/√混合 "
-                   f"{s.score_category_mixed:g}，√低碳赋能 {s.score_category_enabling:g}，无标记的绿色条目 "
-                   f"{s.score_category_unmarked:g}，无 0"},
+             "text": Msg("strongest claimed 2025 level-3 item: √√ direct reduction %(direct)s, mixed √√/√ %(mixed)s, "
+                         "√ low-carbon enabling %(enabling)s, unmarked green item %(unmarked)s, none 0",
+                         direct=g(s.score_category_direct_reduction), mixed=g(s.score_category_mixed),
+                         enabling=g(s.score_category_enabling), unmarked=g(s.score_category_unmarked))},
             {"key": "verification", "max_points": s.score_verification_confirmed,
-             "en": f"categories confirmed by the industry bureau: all {s.score_verification_confirmed:g}, some "
-                   f"{s.score_verification_partly:g}, declared only {s.score_verification_declared:g}",
-             "zh": f"工信部门确认类别：全部确认 {s.score_verification_confirmed:g}，"
-                   f"部分 {s.score_verification_partly:g}，仅企业申报 {s.score_verification_declared:g}"},
+             "text": Msg("categories confirmed by the industry bureau: all %(all)s, some %(some)s, declared only "
+                         "%(declared)s", all=g(s.score_verification_confirmed), some=g(s.score_verification_partly),
+                         declared=g(s.score_verification_declared))},
             {"key": "benefits", "max_points": s.score_benefit_quantified + s.score_carbon_physical,
-             "en": f"annual benefits quantified {s.score_benefit_quantified:g}; CO2 estimable from MWh/tce "
-                   f"{s.score_carbon_physical:g} (declared CO2 only {s.score_carbon_declared_only:g})",
-             "zh": f"量化年度效益 {s.score_benefit_quantified:g}；可由发电量/节能量估算减排 {s.score_carbon_physical:g}"
-                   f"（仅申报减排量 {s.score_carbon_declared_only:g}）"},
+             "text": Msg("annual benefits quantified %(quantified)s; CO2 estimable from MWh/tce %(physical)s "
+                         "(declared CO2 only %(declared)s)", quantified=g(s.score_benefit_quantified),
+                         physical=g(s.score_carbon_physical), declared=g(s.score_carbon_declared_only))},
             {"key": "certifications", "max_points": s.score_certification_max,
-             "en": f"green manufacturing certifications, {s.score_certification_each:g} each, at most "
-                   f"{s.score_certification_max:g}",
-             "zh": f"绿色制造体系认定，每项 {s.score_certification_each:g}，最多 {s.score_certification_max:g}"},
+             "text": Msg("green manufacturing certifications, %(each)s each, at most %(max)s",
+                         each=g(s.score_certification_each), max=g(s.score_certification_max))},
             {"key": "compliance", "max_points": s.score_eia + s.score_permit + s.score_clean_record,
-             "en": f"EIA approval {s.score_eia:g} (planning stage {s.score_eia_not_due:g}); pollutant permit "
-                   f"{s.score_permit:g} (before operation {s.score_permit_not_due:g}); no environmental penalty "
-                   f"in 3 years {s.score_clean_record:g}",
-             "zh": f"环评批复 {s.score_eia:g}（规划阶段 {s.score_eia_not_due:g}）；排污许可 {s.score_permit:g}"
-                   f"（投运前 {s.score_permit_not_due:g}）；近三年无环境处罚 {s.score_clean_record:g}"},
+             "text": Msg("EIA approval %(eia)s (planning stage %(eia_not_due)s); pollutant permit %(permit)s (before "
+                         "operation %(permit_not_due)s); no environmental penalty in 3 years %(clean)s",
+                         eia=g(s.score_eia), eia_not_due=g(s.score_eia_not_due), permit=g(s.score_permit),
+                         permit_not_due=g(s.score_permit_not_due), clean=g(s.score_clean_record))},
         ],
         "penalties": [{"key": "greenwashing_signal", "points": -s.score_signal_penalty,
-                       "en": "per greenwashing signal", "zh": "每个漂绿风险信号"}],
+                       "text": Msg("per greenwashing signal")}],
         "caps": [
             {"when": "two_high_new_capacity", "label": "red", "max_score": s.label_yellow_min - 1,
-             "en": "两高 sector without retrofit categories", "zh": "“两高”行业且非改造类项目"},
+             "text": Msg("两高 sector without retrofit categories")},
             {"when": "major_env_penalty", "label": "red", "max_score": s.label_yellow_min - 1,
-             "en": "major environmental penalty in 3 years", "zh": "近三年重大环境处罚"},
+             "text": Msg("major environmental penalty in 3 years")},
             {"when": "no_catalogue_category", "label": "yellow", "max_score": s.label_light_green_min - 1,
-             "en": "no valid level-3 catalogue item", "zh": "无有效的目录三级条目"},
+             "text": Msg("no valid level-3 catalogue item")},
             {"when": "greenwashing_signal", "label": "light_green", "max_score": s.label_dark_green_min - 1,
-             "en": "any greenwashing signal open", "zh": "存在漂绿风险信号"},
+             "text": Msg("any greenwashing signal open")},
         ],
         "labels": {"dark_green": s.label_dark_green_min, "light_green": s.label_light_green_min,
                    "yellow": s.label_yellow_min, "red": 0},
-        "text_en": "score = category + verification + benefits + certifications + compliance − "
-                   f"{s.score_signal_penalty:g} × signals, clamped to 0..100 and capped by the rules above; "
-                   "label: dark green ≥ "
-                   f"{s.label_dark_green_min:g}, light green ≥ {s.label_light_green_min:g}, yellow ≥ "
-                   f"{s.label_yellow_min:g}, else red",
-        "text_zh": f"得分 = 目录类别 + 核实 + 效益 + 认定 + 合规 − {s.score_signal_penalty:g} × 漂绿信号数，"
-                   "限定在 0–100 并按上列规则封顶；"
-                   f"标识：≥{s.label_dark_green_min:g} 深绿，≥{s.label_light_green_min:g} 浅绿，"
-                   f"≥{s.label_yellow_min:g} 黄，其余红",
+        "text": Msg("score = category + verification + benefits + certifications + compliance − %(penalty)s × signals, "
+                    "clamped to 0..100 and capped by the rules above; label: dark green ≥ %(dark)s, light green ≥ "
+                    "%(light)s, yellow ≥ %(yellow)s, else red", penalty=g(s.score_signal_penalty),
+                    dark=g(s.label_dark_green_min), light=g(s.label_light_green_min), yellow=g(s.label_yellow_min)),
     }
 
 
@@ -569,25 +549,24 @@ def _score(facts: ProjectFacts, views: Sequence[CategoryView], signals: Sequence
     best = max(claimed, key=lambda v: points_by_ghg.get(v.ghg or "", s.score_category_unmarked), default=None)
     if best is None:
         items.append(ScoreItem("category", 0, s.score_category_direct_reduction,
-                               Reason("no valid 2025 level-3 category", "无有效的2025年版目录三级类别")))
+                               Msg("no valid 2025 level-3 category")))
     else:
         pts = points_by_ghg.get(best.ghg or "", s.score_category_unmarked)
-        mark = {"direct_reduction": "√√", "mixed": "√√/√", "low_carbon_enabling": "√"}.get(best.ghg or "", "—")
+        mark = GHG_MARKS.get(best.ghg or "", "—")
         items.append(ScoreItem("category", pts, s.score_category_direct_reduction,
-                               Reason(f"{category_label(best.code)} (GHG mark {mark})",
-                                      f"{category_label(best.code)}（减排标记 {mark}）")))
+                               Msg("%(category)s (GHG mark %(mark)s)", category=category_label(best.code), mark=mark)))
 
     # verification
     confirmed = [v for v in claimed if v.source == "confirmed"]
     if claimed and len(confirmed) == len(claimed):
-        pts, en, zh = s.score_verification_confirmed, "all categories confirmed by the bureau", "类别均经工信部门确认"
+        pts, why = s.score_verification_confirmed, Msg("all categories confirmed by the bureau")
     elif confirmed:
-        pts, en, zh = s.score_verification_partly, "some categories confirmed by the bureau", "部分类别经工信部门确认"
+        pts, why = s.score_verification_partly, Msg("some categories confirmed by the bureau")
     elif claimed:
-        pts, en, zh = s.score_verification_declared, "categories declared, not yet confirmed", "企业申报类别，尚未确认"
+        pts, why = s.score_verification_declared, Msg("categories declared, not yet confirmed")
     else:
-        pts, en, zh = 0.0, "nothing to verify", "无可核实类别"
-    items.append(ScoreItem("verification", pts, s.score_verification_confirmed, Reason(en, zh)))
+        pts, why = 0.0, Msg("nothing to verify")
+    items.append(ScoreItem("verification", pts, s.score_verification_confirmed, why))
 
     # benefits
     quantified = [k for k, v in (facts.benefits or {}).items()
@@ -598,63 +577,53 @@ def _score(facts: ProjectFacts, views: Sequence[CategoryView], signals: Sequence
         pts += s.score_carbon_physical
     elif carbon.basis == "declared":
         pts += s.score_carbon_declared_only
-    basis_zh = {"estimated": "平台估算", "declared": "企业申报", "none": "无"}[carbon.basis]
     items.append(ScoreItem(
         "benefits", pts, s.score_benefit_quantified + s.score_carbon_physical,
-        Reason(f"quantified: {', '.join(quantified) or 'none'}; carbon basis: {carbon.basis}",
-               f"量化效益：{'、'.join(quantified) or '无'}；减排依据：{basis_zh}")))
+        Msg("quantified: %(quantified)s; carbon basis: %(basis)s",
+            quantified=Listing(Label("benefit", k) for k in quantified), basis=Label("carbon_basis", carbon.basis))))
 
     # certifications
     certs = [c for c in GREEN_CERTIFICATIONS if c in facts.certifications]
     pts = min(s.score_certification_max, s.score_certification_each * len(certs))
     items.append(ScoreItem("certifications", pts, s.score_certification_max,
-                           Reason(f"certifications: {', '.join(certs) or 'none'}",
-                                  f"认定：{'、'.join(certs) or '无'}")))
+                           Msg("certifications: %(certifications)s",
+                               certifications=Listing(Label("certification", c) for c in certs))))
 
     # compliance
     record = facts.compliance or {}
-    en, zh = [], []
+    found: list[Msg] = []
     pts = 0.0
     if facts.eia_status in s.eia_satisfied_statuses:
         pts += s.score_eia
-        en.append(f"EIA {facts.eia_status}")
-        zh.append({"approved": "已取得环评批复", "registration": "环评已备案"}.get(facts.eia_status, "依法豁免环评"))
+        found.append(Label("eia_status", facts.eia_status))
     elif facts.stage not in s.eia_required_stages:
         pts += s.score_eia_not_due
-        en.append("EIA not yet due")
-        zh.append("尚未到环评阶段")
+        found.append(Msg("EIA not yet due"))
     else:
-        en.append("EIA approval missing")
-        zh.append("缺少环评批复")
+        found.append(Msg("EIA approval missing"))
     if record.get("pollutant_permit"):
         pts += s.score_permit
-        en.append("pollutant permit held")
-        zh.append("持有排污许可")
+        found.append(Msg("pollutant permit held"))
     elif facts.stage != "operation":
         pts += s.score_permit_not_due
-        en.append("pollutant permit not yet due")
-        zh.append("尚未投运，排污许可未到期限")
+        found.append(Msg("pollutant permit not yet due"))
     else:
-        en.append("no pollutant permit recorded")
-        zh.append("未记录排污许可")
+        found.append(Msg("no pollutant permit recorded"))
     penalties = int(record.get("env_penalties_3y") or 0)
     if penalties == 0 and not comp.label_vetoed:
         pts += s.score_clean_record
-        en.append("no environmental penalty in 3 years")
-        zh.append("近三年无环境处罚")
+        found.append(Msg("no environmental penalty in 3 years"))
     elif penalties == 0:  # only the major-penalty answer is given
-        en.append("major environmental penalty in 3 years")
-        zh.append("近三年有重大环境处罚")
+        found.append(Msg("major environmental penalty in 3 years"))
     else:
-        en.append(f"{penalties} environmental penalt{'y' if penalties == 1 else 'ies'} in 3 years")
-        zh.append(f"近三年环境处罚 {penalties} 次")
+        found.append(Msg("environmental penalties in 3 years: %(count)s", count=penalties))
     items.append(ScoreItem("compliance", pts, s.score_eia + s.score_permit + s.score_clean_record,
-                           Reason("; ".join(en), "；".join(zh))))
+                           Msg("%(parts)s", parts=Clauses(found))))
 
     if signals:
         items.append(ScoreItem("greenwashing_signals", -s.score_signal_penalty * len(signals), 0,
-                               Reason(f"{len(signals)} greenwashing signal(s): {', '.join(x.code for x in signals)}",
-                                      f"{len(signals)} 个漂绿风险信号：{'、'.join(x.code for x in signals)}")))
+                               Msg("greenwashing signals (%(count)s): %(signals)s", count=len(signals),
+                                   signals=Listing(Label("signal", x.code) for x in signals))))
 
     raw = max(0.0, min(100.0, sum(i.points for i in items)))
     caps: list[tuple[float, Reason]] = []
@@ -663,16 +632,14 @@ def _score(facts: ProjectFacts, views: Sequence[CategoryView], signals: Sequence
     if comp.label_vetoed:
         caps.append((s.label_yellow_min - 1, next(v.reason for v in comp.vetoes if v.label)))
     if not claimed:
-        caps.append((s.label_light_green_min - 1, Reason("no valid catalogue category: at most yellow",
-                                                         "无有效目录类别：最高为黄色")))
+        caps.append((s.label_light_green_min - 1, Msg("no valid catalogue category: at most yellow")))
     if signals:
-        caps.append((s.label_dark_green_min - 1, Reason("open greenwashing signals: dark green withheld",
-                                                        "存在漂绿风险信号：不评为深绿")))
+        caps.append((s.label_dark_green_min - 1, Msg("open greenwashing signals: dark green withheld")))
     blocks = [x for x in signals if x.severity == "block"]
     if blocks:
-        caps.append((s.label_light_green_min - 1, Reason(
-            f"blocking signal {blocks[0].code}: at most yellow — {blocks[0].message.en}",
-            f"阻断性信号 {blocks[0].code}：最高为黄色——{blocks[0].message.zh}")))
+        caps.append((s.label_light_green_min - 1, Msg(
+            "blocking signal “%(signal)s”: at most yellow — %(message)s", signal=Label("signal", blocks[0].code),
+            message=blocks[0].message)))
     score, binding = raw, None
     if caps:
         cap, why = min(caps, key=lambda c: c[0])
@@ -687,9 +654,11 @@ def _score(facts: ProjectFacts, views: Sequence[CategoryView], signals: Sequence
         label = "yellow"
     else:
         label = "red"
-    zh_name, en_name = LABEL_NAMES[label]
-    label_reason = Reason(f"score {score_int} → {en_name}" + (f" ({binding.en})" if binding else ""),
-                          f"得分 {score_int} → {zh_name}" + (f"（{binding.zh}）" if binding else ""))
+    if binding is not None:
+        label_reason = Msg("score %(score)s → %(label)s (%(why)s)", score=score_int, label=Label("label", label),
+                           why=binding)
+    else:
+        label_reason = Msg("score %(score)s → %(label)s", score=score_int, label=Label("label", label))
     return score_int, items, label, label_reason
 
 
@@ -714,7 +683,7 @@ class Assessment:
     def instrument(self, key: str) -> InstrumentFit | None:
         return next((f for f in self.instruments if f.instrument == key), None)
 
-    def as_dict(self, locale: str | None = "zh") -> dict[str, Any]:
+    def as_dict(self, locale: str | None = None) -> dict[str, Any]:
         """The ``GET /projects/{id}/assessment`` body (api.md), plus explanatory extras."""
         return {
             "categories": [c.as_dict(locale) for c in self.categories],
@@ -724,7 +693,7 @@ class Assessment:
             "carbon": self.carbon.as_dict(locale),
             "green_score": self.green_score,
             "label": self.label,
-            "label_reason": self.label_reason.text(locale),
+            "label_reason": render(self.label_reason, locale),
             "score_breakdown": [i.as_dict(locale) for i in self.score_breakdown],
             "instruments": [f.as_dict(locale) for f in self.instruments],
         }
@@ -735,8 +704,8 @@ def _instrument_fit(plugin: InstrumentPlugin, facts: ProjectFacts, key: str) -> 
         return plugin.assess(facts)
     except Exception as exc:  # one broken plugin must not hide the others
         log.exception("instrument plugin %s failed to assess project %s", key, facts.id)
-        return InstrumentFit(key, False, 0.0, (Reason(f"assessment unavailable: plugin error ({type(exc).__name__})",
-                                                      f"暂无法评估：插件错误（{type(exc).__name__}）"),))
+        return InstrumentFit(key, False, 0.0, (Msg("assessment unavailable: plugin error (%(error)s)",
+                                                   error=type(exc).__name__),))
 
 
 def assess(facts: ProjectFacts, plugins: Mapping[str, InstrumentPlugin] | None = None,

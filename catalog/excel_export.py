@@ -32,8 +32,9 @@ from greenmatch.api import count_rows
 from greenmatch.db import utcnow
 from greenmatch.errors import Conflict, NotFound
 from greenmatch.extensions import db
+from greenmatch.labels import label
 
-from . import assessment, reference, screening, stats
+from . import reference
 from .models import ExportJob, Project
 from .sheets import HEADER_ALIGNMENT, HEADER_FILL, HEADER_FONT, safe_value
 from .stats import CHINA_TZ
@@ -41,10 +42,7 @@ from .stats import CHINA_TZ
 log = logging.getLogger(__name__)
 DEFAULT_EXPORT_MAX_ROWS = 50000  # EXPORT_MAX_ROWS: projects per exported workbook
 EXPORT_BATCH_ROWS = 1000  # rows fetched from the database at a time
-# Chinese names of the codes in the export, from the (zh, en) tables of the statistics, screening and assessment.
-STATUS_NAMES = {key: zh for key, (zh, _en) in stats.STATUS_NAMES.items()}
-STAGE_NAMES = {key: zh for key, (zh, _en) in screening.STAGE_NAMES.items()}
-LABEL_NAMES = {key: zh for key, (zh, _en) in assessment.LABEL_NAMES.items()}
+EXPORT_LOCALE = "zh_CN"  # the workbook is for Chinese offices: names in Chinese, codes beside them
 MONEY_FORMAT = "#,##0.00"
 
 
@@ -85,10 +83,12 @@ def _region_name(code: str) -> str | None:
     return reference.region_name(code, full=True)
 
 
-def _bilingual(names: Mapping[str, str], key: str | None) -> str | None:
+def _bilingual(table: str, key: str | None) -> str | None:
+    """``"已入库 approved"``: the name (greenmatch.labels) and the code an import reads back."""
     if key is None:
         return None
-    return f"{names[key]} {key}" if key in names else key
+    name = label(table, key, EXPORT_LOCALE)
+    return f"{name} {key}" if name != key else key
 
 
 EXPORT_COLUMNS: tuple[ExportColumn, ...] = (
@@ -102,14 +102,14 @@ EXPORT_COLUMNS: tuple[ExportColumn, ...] = (
     ExportColumn("industry", "所属行业", "Industry", 24, lambda p: reference.industry_name(p.industry_code)),
     ExportColumn("categories", "目录类别代码", "Catalogue codes", 16, lambda p: "; ".join(_effective(p))),
     ExportColumn("category_names", "目录类别名称", "Catalogue categories", 40, _category_names),
-    ExportColumn("stage", "阶段", "Stage", 16, lambda p: _bilingual(STAGE_NAMES, p.stage)),
+    ExportColumn("stage", "阶段", "Stage", 16, lambda p: _bilingual("stage", p.stage)),
     ExportColumn("total_investment_cny", "总投资（元）", "Total investment (CNY)", 18,
                  lambda p: _money(p.total_investment_cny), MONEY_FORMAT),
     ExportColumn("financing_need_cny", "融资需求（元）", "Financing need (CNY)", 18,
                  lambda p: _money(p.financing_need_cny), MONEY_FORMAT),
-    ExportColumn("status", "状态", "Status", 16, lambda p: _bilingual(STATUS_NAMES, p.status)),
+    ExportColumn("status", "状态", "Status", 16, lambda p: _bilingual("project_status", p.status)),
     ExportColumn("green_score", "绿色评分", "Green score", 10, lambda p: p.green_score),
-    ExportColumn("label", "绿色标识", "Label", 16, lambda p: _bilingual(LABEL_NAMES, p.label)),
+    ExportColumn("label", "绿色标识", "Label", 16, lambda p: _bilingual("label", p.label)),
     ExportColumn("flagged", "风险提示", "Flagged", 10, lambda p: "是 yes" if p.flagged else "否 no"),
     # dates get openpyxl's yyyy-mm-dd format by themselves
     ExportColumn("submitted_at", "提交日期", "Submitted on", 12, lambda p: _china_date(p.submitted_at)),

@@ -21,6 +21,7 @@ from importlib import resources
 from typing import Any, NamedTuple, TypeVar
 
 from greenmatch.codes import normalize_industry_code, region_covers, region_prefix
+from greenmatch.text import register_names
 
 CURRENT_EDITION = "2025"
 
@@ -340,3 +341,36 @@ def industry_section(code: str) -> str | None:
 @cache
 def _division_sections() -> dict[str, str]:
     return {div["code"]: s["code"] for s in _load("gbt4754_2017.json")["sections"] for div in s["divisions"]}
+
+
+# -- names for messages (greenmatch.text.Name) -------------------------------------------------------------------
+def _category_text(code: str, english: bool) -> str | None:
+    """``"4.2.2 太阳能利用设施建设和运营"`` / ``"4.2.2 Solar energy ..."``."""
+    cat = catalogue().get(code)
+    if cat is None:
+        return None
+    return f"{code} {(cat.name_en or cat.name_zh) if english else cat.name_zh}"
+
+
+def _industry_text(code: str, english: bool) -> str | None:
+    """``"2521 炼焦"`` / ``"2521 Coking"``."""
+    ind = industries().get(code)
+    if ind is None:
+        return None
+    return f"{code} {(ind.name_en or ind.name_zh) if english else ind.name_zh}"
+
+
+def _region_text(code: str, english: bool) -> str | None:
+    """The full name: ``"河北省唐山市"`` / ``"Hebei · Tangshan"``."""
+    reg = regions().get(code)
+    if reg is None:
+        return None
+    if not english:
+        return region_name(code, full=True) or reg.name_zh
+    chain = [*reversed(region_ancestors(code)), reg]
+    return " · ".join(r.name_en or r.name_zh for r in chain if r.name_zh != "市辖区") or code
+
+
+register_names("category", _category_text)
+register_names("industry", _industry_text)
+register_names("region", _region_text)

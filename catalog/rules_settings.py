@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any, Self
 
+from greenmatch.text import N_
+
 CONFIG_KEY = "RULES"  # Flask config key; GREENMATCH_RULES in the environment
 EXTENSION_KEY = "greenmatch.rules"  # app.extensions: the app's RuleSettings, built once at app creation
 PLUGIN_CONFIG_KEY = "PLUGIN_SETTINGS"  # Flask config key: {plugin key: {setting: value}}
@@ -200,20 +202,19 @@ class RuleSettings(SettingsBase):
     # MEE/NBS 电力二氧化碳排放因子, national average for 2022 data (notice dated 2024-12-20). The 2023
     # value 0.5306 (published Jan 2026) may replace it; 0.5703 is the power-sector MRV factor.
     grid_factor_t_per_mwh: float = 0.5306
-    grid_factor_source: str = "MEE/NBS national average electricity CO2 factor, 2023 data (published 2026-01)"
-    grid_factor_source_zh: str = "生态环境部、国家统计局 2023年全国电力平均二氧化碳排放因子（2026年1月公布）"
+    # message codes (zh_CN in translations/); a deployment's own text is shown as given
+    grid_factor_source: str = N_("MEE/NBS national average electricity CO2 factor, 2023 data (published 2026-01)")
     # Optional regional factors: ((region code prefix, tCO2/MWh), ...), e.g. (("13", 0.7252),) for
     # Hebei 2022. Empty: the national factor everywhere. The longest matching prefix wins.
     grid_factor_by_region: tuple[tuple[str, float], ...] = ()
     # ⚠ tCO2 per tce saved: no official national figure. 2.493 (= 0.68 tC/tce) is the widely circulated
     # rule of thumb; IPCC 2006 other bituminous coal gives ~2.77 (94.6 tCO2/TJ x 29.3076 GJ/tce).
     coal_factor_t_per_tce: float = 2.493
-    coal_factor_source: str = "circulated rule of thumb 2.493 tCO2/tce (0.68 tC/tce); no official figure"
-    coal_factor_source_zh: str = "通行经验值 2.493 tCO2/tce（0.68 tC/tce），无官方统一系数"
+    coal_factor_source: str = N_("circulated rule of thumb 2.493 tCO2/tce (0.68 tC/tce); no official figure")
     # Carbon sinks are taken as reported with the method named (CCER methodologies such as
     # CCER-14-001-V01 造林碳汇; the platform does not recompute them).
-    carbon_sink_method: str = "as reported by the enterprise, e.g. under CCER-14-001-V01 afforestation; not verified"
-    carbon_sink_method_zh: str = "按企业申报值计（如 CCER-14-001-V01 造林碳汇方法学），未经核证"
+    carbon_sink_method: str = N_("as reported by the enterprise, e.g. under CCER-14-001-V01 afforestation; "
+                                 "not verified")
 
     # -- categories in the assessment ------------------------------------------------------------
     confirmed_confidence: float = 1.0

@@ -16,52 +16,17 @@ from typing import Any, TypeVar
 from greenmatch.codes import normalize_industry_code
 from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import MEMO_TABLE_SIZE, Reason, memo_lookup
+from greenmatch.labels import label_msgid
+from greenmatch.text import Label, Listing, Msg, Name, Num
 
 from . import reference
 from .rules_settings import RuleSettings, rules_or_default
 
 _V = TypeVar("_V")
 
-SECTOR_NAMES: dict[str, tuple[str, str]] = {  # key -> (zh, en)
-    "coal_power": ("煤电", "coal power"),
-    "petrochemicals": ("石化", "petrochemicals"),
-    "chemicals": ("化工", "chemicals"),
-    "steel": ("钢铁", "iron and steel"),
-    "nonferrous_smelting": ("有色金属冶炼", "non-ferrous smelting"),
-    "building_materials": ("建材", "building materials"),
-}
-
-# The commonly cited 16 segments (two_high_rules.md section 3), for readable reasons only.
-SEGMENT_NAMES: dict[str, tuple[str, str]] = {
-    "4411": ("火电", "thermal power"), "4412": ("热电联产", "combined heat and power"),
-    "2511": ("炼化", "oil refining"), "2519": ("其他原油制造", "other crude-oil products"),
-    "2521": ("焦化", "coking"), "2522": ("煤制合成气", "coal-to-syngas"), "2523": ("煤制液体燃料", "coal-to-liquids"),
-    "2612": ("氯碱", "chlor-alkali"), "2614": ("甲醇、醋酸、烯烃", "methanol, acetic acid, olefins"),
-    "2619": ("电石等", "calcium carbide and other basic chemicals"),
-    "2621": ("氮肥", "nitrogen fertiliser"), "2622": ("磷肥", "phosphate fertiliser"),
-    "3110": ("炼铁", "ironmaking"), "3120": ("炼钢", "steelmaking"), "3130": ("钢压延", "steel rolling"),
-    "3140": ("铁合金", "ferroalloys"), "3216": ("电解铝", "electrolytic aluminium"),
-    "3011": ("水泥", "cement"), "3012": ("石灰", "lime and gypsum"), "3041": ("平板玻璃", "flat glass"),
-    "3071": ("建筑陶瓷", "building ceramics"), "3031": ("粘土砖瓦", "clay bricks and tiles"),
-    "3033": ("沥青防水材料", "asphalt waterproofing materials"), "3089": ("耐火材料", "refractories"),
-}
-
-STAGE_NAMES: dict[str, tuple[str, str]] = {
-    "planning": ("规划", "planning"), "construction": ("建设", "construction"), "operation": ("运营", "operation"),
-}
-
-INSTRUMENT_NAMES: dict[str, tuple[str, str]] = {
-    "green_credit": ("绿色信贷", "green credit"), "green_bond": ("绿色债券", "green bonds"),
-    "reits": ("基础设施REITs", "infrastructure REITs"), "green_insurance": ("绿色保险", "green insurance"),
-    "green_fund": ("绿色基金", "green funds"),
-}
-
-
-def instrument_names(keys: Iterable[str]) -> tuple[str, str]:
-    """Readable (zh, en) lists of instrument keys."""
-    keys = list(keys)
-    return ("、".join(INSTRUMENT_NAMES.get(k, (k, k))[0] for k in keys),
-            ", ".join(INSTRUMENT_NAMES.get(k, (k, k))[1] for k in keys))
+def instrument_names(keys: Iterable[str]) -> Listing:
+    """The instruments' names (from the plugin registry), listed for a message."""
+    return Listing(Name("instrument", k) for k in keys)
 
 
 def _starts_with(prefix: str, code: str) -> bool:
@@ -95,18 +60,14 @@ def _memoized(settings: RuleSettings, table: str, key: Any, compute: Callable[[]
     return memo_lookup(settings.memo, table, key, compute)
 
 
-@lru_cache(maxsize=_CACHE_SIZE)
-def industry_label(code: str) -> str:
-    """``"2521 炼焦"``; the bare code when unknown."""
-    norm = normalize_industry_code(code) or code
-    name = reference.industry_name(norm)
-    return f"{norm} {name}" if name else norm
+def industry_label(code: str) -> Name:
+    """``"2521 炼焦"`` when rendered; the bare code when unknown."""
+    return Name("industry", normalize_industry_code(code) or code)
 
 
-@lru_cache(maxsize=_CACHE_SIZE)
-def category_label(code: str) -> str:
-    cat = reference.catalogue().get(code)
-    return f"{code} {cat.name_zh}" if cat else code
+def category_label(code: str) -> Name:
+    """``"4.2.2 太阳能利用设施建设和运营"`` when rendered."""
+    return Name("category", code)
 
 
 def level3_categories(codes: Iterable[str]) -> tuple[list[str], list[str]]:
@@ -148,8 +109,8 @@ def _covering(code: str) -> tuple[str, ...]:
     return (code, *(code[:i] for i, ch in enumerate(code) if ch == "."))
 
 
-def _fmt_codes(codes: Iterable[str]) -> str:
-    return ", ".join(codes)
+def _fmt_codes(codes: Iterable[str]) -> Listing:
+    return Listing(codes)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -167,6 +128,7 @@ class TwoHighResult:
     allowed_retrofit: bool = False
     reason: Reason | None = None
     industry_code: str | None = None
+    head: Reason | None = None  # the finding without its conclusion ("industry 3011 水泥 is a 两高 sector")
 
     @property
     def blocks_financing(self) -> bool:
@@ -180,12 +142,12 @@ class TwoHighResult:
             return "two_high_none"
         return "two_high_retrofit" if self.allowed_retrofit else "two_high_new_capacity"
 
-    def as_dict(self, locale: str | None = "zh") -> dict[str, object]:
+    def as_dict(self, locale: str | None = None) -> dict[str, object]:
         return {
             "flag": self.flag,
             "sector": self.sector,
             "allowed_retrofit": self.allowed_retrofit,
-            "reason": self.reason.text(locale) if self.reason else None,
+            "reason": self.reason.text(locale) if self.reason else None,  # rendered at the edge
             "code": self.code,
         }
 
@@ -262,52 +224,40 @@ def _two_high_activity(industry_code: str, cats: tuple[str, ...], sector: str, c
             all(covered([c], settings.hosted_categories) for c in cats):
         return TwoHighResult(False, industry_code=code)
     flagged = _two_high_flagged(industry_code, cats, sector, settings)
-    head = flagged.reason
+    head = flagged.head
     if adds_capacity:
-        what_zh, what_en = ("新建", "new") if change == "new" else ("扩建", "expansion")
-        return TwoHighResult(True, sector, False, Reason(
-            f"{head.en.split(';')[0]}; capacity change: {what_en} — new 两高 capacity is never green, "
-            "whatever category it claims",
-            f"{head.zh.split('；')[0]}；产能变化：{what_zh}——新增“两高”产能无论申报何种类别均不属于绿色项目"), code)
+        return TwoHighResult(True, sector, False, Msg(
+            "%(head)s; capacity change: %(change)s — new 两高 capacity is never green, whatever category it claims",
+            head=head, change=Label("capacity_change", change)), code, head)
     if change == "replacement" and not replacement_approved:
-        return TwoHighResult(True, sector, False, Reason(
-            f"{head.en.split(';')[0]}; capacity replacement without an approved 产能置换 plan — "
-            "treated as new capacity",
-            f"{head.zh.split('；')[0]}；产能置换未取得经批准的产能置换方案——按新增产能处理"), code)
+        return TwoHighResult(True, sector, False, Msg(
+            "%(head)s; capacity replacement without an approved 产能置换 plan — treated as new capacity",
+            head=head), code, head)
     return flagged
 
 
 def _two_high_flagged(industry_code: str, cats: tuple[str, ...], sector: str,
                       settings: RuleSettings) -> TwoHighResult:
     code = normalize_industry_code(industry_code) or industry_code
-    sector_zh, sector_en = SECTOR_NAMES.get(sector, (sector, sector))
-    segment = SEGMENT_NAMES.get(code)
-    what_zh = f"{sector_zh}·{segment[0]}" if segment else sector_zh
-    what_en = f"{sector_en}: {segment[1]}" if segment else sector_en
-    head_en = f"industry {industry_label(code)} is a 两高 sector ({what_en})"
-    head_zh = f"行业 {industry_label(code)} 属于“两高”行业（{what_zh}）"
+    what: Msg | Label = Label("sector", sector)
+    if label_msgid("segment", code):
+        what = Msg("%(sector)s: %(segment)s", sector=what, segment=Label("segment", code))
+    head = Msg("industry %(industry)s is a 两高 sector (%(what)s)", industry=industry_label(code), what=what)
     if sector == "coal_power":
-        head_en += "; 4411/4412 also cover gas- and oil-fired plants, only the coal-fired part is 两高"
-        head_zh += "；4411/4412 也含燃气、燃油电厂，仅燃煤部分属于“两高”"
-
-    rules_zh = "、".join(settings.transition_categories)
-    rules_en = ", ".join(settings.transition_categories)
+        head = Msg("%(head)s; 4411/4412 also cover gas- and oil-fired plants, only the coal-fired part is 两高",
+                   head=head)
     if not cats:
-        return TwoHighResult(True, sector, False, Reason(
-            f"{head_en}; no retrofit category claimed — new capacity is not green",
-            f"{head_zh}；未申报改造类目录类别——新增产能不属于绿色项目"), code)
+        return TwoHighResult(True, sector, False, Msg(
+            "%(head)s; no retrofit category claimed — new capacity is not green", head=head), code, head)
     others = [c for c in cats if not covered([c], settings.transition_categories)]
     if others:
-        return TwoHighResult(True, sector, False, Reason(
-            f"{head_en}; categories {_fmt_codes(others)} are not retrofit/transition items ({rules_en}) — "
-            "treated as new capacity, which is not green",
-            f"{head_zh}；类别 {'、'.join(others)} 不属于改造/转型类目录项目（{rules_zh}）"
-            "——按新增产能处理，不属于绿色项目"),
-            code)
-    return TwoHighResult(True, sector, True, Reason(
-        f"{head_en}; all claimed categories ({_fmt_codes(cats)}) are retrofit/transition items — "
-        "eligible as a retrofit of an existing plant",
-        f"{head_zh}；所申报类别（{'、'.join(cats)}）均为改造/转型类项目——可作为存量装置改造获得融资"), code)
+        return TwoHighResult(True, sector, False, Msg(
+            "%(head)s; categories %(others)s are not retrofit/transition items (%(rules)s) — treated as new "
+            "capacity, which is not green", head=head, others=_fmt_codes(others),
+            rules=_fmt_codes(settings.transition_categories)), code, head)
+    return TwoHighResult(True, sector, True, Msg(
+        "%(head)s; all claimed categories (%(cats)s) are retrofit/transition items — eligible as a retrofit "
+        "of an existing plant", head=head, cats=_fmt_codes(cats)), code, head)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -324,7 +274,7 @@ class ComplianceVeto:
     instruments: tuple[str, ...] = ()
     label: bool = False
 
-    def as_dict(self, locale: str | None = "zh") -> dict[str, object]:
+    def as_dict(self, locale: str | None = None) -> dict[str, object]:
         return {"code": self.code, "message": self.reason.text(locale), "instruments": list(self.instruments),
                 "label": self.label}
 
@@ -349,7 +299,7 @@ class ComplianceResult:
         """Why ``instrument`` is refused on compliance grounds (empty: it is not)."""
         return [v.reason for v in self.vetoes if instrument in v.instruments]
 
-    def as_dict(self, locale: str | None = "zh") -> dict[str, object]:
+    def as_dict(self, locale: str | None = None) -> dict[str, object]:
         return {"vetoes": [v.as_dict(locale) for v in self.vetoes], "label_vetoed": self.label_vetoed,
                 "vetoed_instruments": sorted(self.vetoed_instruments)}
 
@@ -385,46 +335,34 @@ def compliance(facts: ProjectFacts, settings: RuleSettings | None = None) -> Com
 
 _COMPLIANT = ComplianceResult()
 
-EIA_STATUS_NAMES = {"approved": ("已批复", "approved"), "registration": ("已备案", "registered"),
-                    "exempt": ("豁免（不纳入环评管理）", "exempt"), "pending": ("审批中", "pending"),
-                    "missing": ("未取得", "missing")}
-
-
 def _compliance(eia_missing_in: str | None, eia: str, major: bool, no_permit: bool,
                 settings: RuleSettings) -> ComplianceResult:
     vetoes: list[ComplianceVeto] = []
     if eia_missing_in is not None:
-        zh_stage, en_stage = STAGE_NAMES.get(eia_missing_in, (eia_missing_in, eia_missing_in))
-        zh_list, en_list = instrument_names(settings.eia_veto_instruments)
-        zh_eia, en_eia = EIA_STATUS_NAMES.get(eia, (eia, eia))
         vetoes.append(ComplianceVeto(
             "eia_missing",
-            Reason(f"project in {en_stage} without EIA approval (环评批复; status: {en_eia}): "
-                   f"not eligible for {en_list}",
-                   f"项目处于{zh_stage}阶段但未取得环评批复（环评状态：{zh_eia}）：不符合{zh_list}条件"),
+            Msg("project in the %(stage)s stage without EIA approval (环评批复; %(eia)s): not eligible for "
+                "%(instruments)s", stage=Label("stage", eia_missing_in), eia=Label("eia_status", eia),
+                instruments=instrument_names(settings.eia_veto_instruments)),
             tuple(settings.eia_veto_instruments)))
     if no_permit:
-        zh_list, en_list = instrument_names(settings.pollutant_permit_veto_instruments)
         vetoes.append(ComplianceVeto(
             "pollutant_permit_missing",
-            Reason(f"operating without a pollutant discharge permit (排污许可证; illegal since 2021-03-01, "
-                   f"排污许可管理条例): not eligible for {en_list}",
-                   f"项目已运营但未取得排污许可证（《排污许可管理条例》2021年3月1日起施行，无证排污违法）："
-                   f"不符合{zh_list}条件"),
+            Msg("operating without a pollutant discharge permit (排污许可证; illegal since 2021-03-01, "
+                "排污许可管理条例): not eligible for %(instruments)s",
+                instruments=instrument_names(settings.pollutant_permit_veto_instruments)),
             tuple(settings.pollutant_permit_veto_instruments)))
     if major:
-        threshold = f"{settings.major_penalty_fine_cny:,.0f}"
-        extra_zh, extra_en = ("", "")
+        threshold = Num(settings.major_penalty_fine_cny)
         if settings.major_penalty_veto_instruments:
-            extra_zh, extra_en = instrument_names(settings.major_penalty_veto_instruments)
-            extra_zh, extra_en = f"；不符合{extra_zh}条件", f"; not eligible for {extra_en}"
-        vetoes.append(ComplianceVeto(
-            "major_env_penalty",
-            Reason(f"major environmental penalty in the last 3 years (a single fine of ¥{threshold} or more): "
-                   f"no green label (label red){extra_en}",
-                   f"近三年受到重大环境行政处罚（单笔罚款 {threshold} 元及以上）："
-                   f"不能获得绿色标识（标识为红色）{extra_zh}"),
-            tuple(settings.major_penalty_veto_instruments), label=True))
+            why = Msg("major environmental penalty in the last 3 years (a single fine of ¥%(threshold)s or more): "
+                      "no green label (label red); not eligible for %(instruments)s", threshold=threshold,
+                      instruments=instrument_names(settings.major_penalty_veto_instruments))
+        else:
+            why = Msg("major environmental penalty in the last 3 years (a single fine of ¥%(threshold)s or more): "
+                      "no green label (label red)", threshold=threshold)
+        vetoes.append(ComplianceVeto("major_env_penalty", why, tuple(settings.major_penalty_veto_instruments),
+                                     label=True))
     return ComplianceResult(tuple(vetoes))
 
 
@@ -441,8 +379,8 @@ def financing_vetoes(facts: ProjectFacts, instrument: str, settings: RuleSetting
     reasons = found.reasons_for(instrument) if found.vetoes else []
     th = two_high(facts, settings)
     if th.blocks_financing and th.reason is not None:
-        zh, en = INSTRUMENT_NAMES.get(instrument, (instrument, instrument))
-        reasons.append(Reason(f"{th.reason.en}: {en} cannot finance it", f"{th.reason.zh}：{zh}不能为其融资"))
+        reasons.append(Msg("%(reason)s: %(instrument)s cannot finance it", reason=th.reason,
+                           instrument=Name("instrument", instrument)))
     return reasons
 
 
@@ -450,5 +388,4 @@ def label_caution(facts: ProjectFacts, settings: RuleSettings | None = None) -> 
     """For green-labelled financing (green loans, green bonds): a caution when the green label is vetoed."""
     if not major_env_penalty(facts, settings):
         return None
-    return Reason("major environmental penalty in 3 years: the lender's ESG review will likely refuse a green label",
-                  "近三年有重大环境处罚：金融机构的环境与社会风险审查很可能不予认定为绿色融资")
+    return Msg("major environmental penalty in 3 years: the lender's ESG review will likely refuse a green label")

@@ -43,8 +43,7 @@ NEED_STATUSES = (ProjectStatus.approved.value, ProjectStatus.submitted.value)
 MONTHLY_TRANSITIONS = (ProjectStatus.submitted.value, ProjectStatus.approved.value, ProjectStatus.rejected.value)
 DEFAULT_MONTHS = 12
 MAX_MONTHS = 60
-STATUS_NAMES = {"draft": ("草稿", "draft"), "submitted": ("待审核", "submitted"), "returned": ("退回修改", "returned"),
-                "approved": ("已入库", "approved"), "rejected": ("未通过", "rejected")}
+STATUS_KEYS = ("draft", "submitted", "returned", "approved", "rejected")  # names: greenmatch.labels
 
 
 @dataclass(frozen=True)
@@ -116,8 +115,8 @@ def _by_status(scope: StatsScope) -> tuple[dict[str, int], dict[str, float]]:
     rows = db.session.execute(scope.scoped(
         select(Project.status, func.count(Project.id), func.sum(Project.financing_need_cny))
         .group_by(Project.status))).all()
-    counts = dict.fromkeys(STATUS_NAMES, 0)
-    need = dict.fromkeys(STATUS_NAMES, 0.0)
+    counts = dict.fromkeys(STATUS_KEYS, 0)
+    need = dict.fromkeys(STATUS_KEYS, 0.0)
     for status, count, amount in rows:
         counts[status] = count
         need[status] = _money(amount)

@@ -113,10 +113,10 @@ class Match:
         """Score points per component (they sum to ``score`` up to rounding)."""
         return self._ex.components(self._i)
 
-    def explanation(self, locale: str | None = "zh") -> dict[str, Any]:
+    def explanation(self, locale: str | None = None) -> dict[str, Any]:
         return {"paths": [p.labels(locale) for p in self.paths]}
 
-    def as_dict(self, locale: str | None = "zh") -> dict[str, Any]:
+    def as_dict(self, locale: str | None = None) -> dict[str, Any]:
         return {
             "project_id": self.project_id, "product_id": self.product_id, "score": self.score,
             "project_rank": self.project_rank, "product_rank": self.product_rank, "instrument": self.instrument,

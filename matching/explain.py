@@ -7,7 +7,7 @@ name the paths. Turning a meeting node back into a readable path (project -> its
 broader category -> product ...) and writing the reasons happens lazily, when a match's
 ``paths`` or ``reasons`` is first read, with the same chain functions the graph is built from.
 
-A path is a sequence of nodes with bilingual labels, e.g. (zh)::
+A path is a sequence of nodes with labels (message parts, rendered at the edge), e.g. in zh_CN::
 
     ["光伏电站项目", "4.2.2 太阳能利用设施建设和运营", "4.2 ...", "产品: 光伏贷"]
 """
@@ -25,6 +25,7 @@ import scipy.sparse as sp
 from greenmatch.codes import normalize_industry_code
 from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import Reason
+from greenmatch.text import Amount, Label, Listing, Msg, Name, render_all
 
 from .blocks import ProjectBlock
 from .formulas import amount_fit, policy_items
@@ -53,30 +54,23 @@ class ExplanationPath(NamedTuple):
     ``kind``: the meta-path (``category``, ``region``, ``tag``, ``industry``, ``outcome_category``,
     ``outcome_industry``, ``preference``, ``stage``; ``instrument`` when no meta-path carried
     weight); ``contribution``: the score points its meeting node carries; ``nodes``: graph node keys
-    (see :mod:`greenmatch.matching.graph`); ``labels_zh`` / ``labels_en``: one label per node."""
+    (see :mod:`greenmatch.matching.graph`); ``parts``: one label per node (a message part or a name)."""
 
     kind: str
     contribution: float
     nodes: tuple[NodeKey, ...]
-    labels_zh: tuple[str, ...]
-    labels_en: tuple[str, ...]
+    parts: tuple[Any, ...]
 
-    def labels(self, locale: str | None = "zh") -> list[str]:
-        return list(self.labels_en if (locale or "zh").startswith("en") else self.labels_zh)
+    def labels(self, locale: str | None = None) -> list[str]:
+        return render_all(self.parts, locale)
 
-    def as_dict(self, locale: str | None = "zh") -> dict[str, Any]:
+    def as_dict(self, locale: str | None = None) -> dict[str, Any]:
         return {"kind": self.kind, "contribution": round(self.contribution, 6), "labels": self.labels(locale)}
 
 
-def _money(value: float) -> str:
-    return f"{value:,.0f}"
-
-
 PRODUCT_DEPENDENT = frozenset({"outcome_category", "outcome_industry"})
-ALL_PRODUCTS_CATEGORIES = Reason("the product covers every green category", "产品支持全部绿色类别")
-ALL_REGIONS = Reason("the product serves all regions", "产品面向全国")
-KEY_REGIONS = {"11": ("北京（京津冀）", "Beijing (Jing-Jin-Ji)"), "12": ("天津（京津冀）", "Tianjin (Jing-Jin-Ji)"),
-               "13": ("河北（京津冀）", "Hebei (Jing-Jin-Ji)")}
+ALL_PRODUCTS_CATEGORIES = Msg("the product covers every green category")
+ALL_REGIONS = Msg("the product serves all regions")
 
 
 class BatchExplainer:
@@ -90,7 +84,7 @@ class BatchExplainer:
     def __init__(self, block: ProjectBlock, Xc: sp.csr_matrix, index: ProductIndex, rows: np.ndarray,
                  qs: np.ndarray, scores: np.ndarray, project_ranks: np.ndarray | None,
                  product_ranks: np.ndarray | None, settings: MatchSettings, tax: Taxonomy,
-                 names: Mapping[NodeKey, tuple[str, str]], memo: dict[Any, Any] | None = None) -> None:
+                 names: Mapping[NodeKey, Any], memo: dict[Any, Any] | None = None) -> None:
         self.block, self.index, self.settings, self.tax, self.names = block, index, settings, tax, names
         self.memo = {} if memo is None else memo
         self.rows, self.qs = rows.tolist(), qs.tolist()
@@ -202,18 +196,17 @@ class BatchExplainer:
             out.append(_join("instrument", self.settings.w_plugin * self.plugin_fit[i], start, middle, end))
         return tuple(out)
 
-    def _product_end(self, q: int) -> tuple[NodeKey, str, str]:
+    def _product_end(self, q: int) -> tuple[NodeKey, Msg]:
         memo = self.index.render_memo
         key = ("end", q)
         found = memo.get(key)
         if found is None:
             name = self.index.facts[q].name
-            found = memo[key] = ((PRODUCT, self.index.ids[q].item()), f"产品: {name}", f"product: {name}")
+            found = memo[key] = ((PRODUCT, self.index.ids[q].item()), Msg("product: %(name)s", name=name))
         return found
 
-    def _labels(self, nodes: Sequence[NodeKey]) -> tuple[tuple[NodeKey, ...], tuple[str, ...], tuple[str, ...]]:
-        labels = [self.tax.label(n, self.names) for n in nodes]
-        return tuple(nodes), tuple(zh for zh, _ in labels), tuple(en for _, en in labels)
+    def _labels(self, nodes: Sequence[NodeKey]) -> Middle:
+        return tuple(nodes), tuple(self.tax.label(n, self.names) for n in nodes)
 
     def _plain_middle(self, kind: str, key: Any) -> Middle:
         memo_key = ("mid", kind, key)
@@ -266,17 +259,16 @@ class BatchExplainer:
             if f is None:
                 memo[key] = None
             else:
-                zh, en = self.tax.label(node, self.names)
-                memo[key] = (f.id, node, zh, en, f.name)
+                memo[key] = (f.id, node, self.tax.label(node, self.names), f.name)
         found = memo[key]
         if found is None:
             return None
-        fid, node, zh, en, name = found
+        fid, node, label, name = found
         if fid == project_id:
-            f_zh, f_en = "本项目（已获该产品融资）", "this project (financed by the product)"
+            financed = Msg("this project (financed by the product)")
         else:
-            f_zh, f_en = f"已获该产品融资的项目: {name}", f"project financed by the product: {name}"
-        return (node, (PROJECT, fid)), (zh, f_zh), (en, f_en)
+            financed = Msg("project financed by the product: %(name)s", name=name)
+        return (node, (PROJECT, fid)), (label, financed)
 
     # -- reasons ---------------------------------------------------------------------------------
     def _make_reasons(self, i: int) -> tuple[Reason, ...]:
@@ -307,9 +299,8 @@ class BatchExplainer:
         # amount
         rng = self._amount_range(q)
         if rng is not None:
-            need = _money(project.financing_need_cny)
-            out.append(Reason(f"financing need ¥{need} within the product's range {rng[1]}",
-                              f"融资需求 {need} 元在产品额度 {rng[0]} 范围内"))
+            out.append(Msg("financing need %(need)s within the product's range %(range)s",
+                           need=Amount(project.financing_need_cny), range=rng))
         # tags
         if tags:
             shown = tuple(tags[:4])
@@ -363,23 +354,19 @@ class BatchExplainer:
 
     def _category_reason(self, categories: tuple[str, ...], target: str) -> Reason:
         source = _best_source(self.tax, CATEGORY, categories, target) or target
-        zh_s, en_s = self.tax.label((CATEGORY, source))
         if source == target:
-            return Reason(f"category {en_s} is a focus of the product", f"项目类别 {zh_s} 属于产品重点支持类别")
-        zh_t, en_t = self.tax.label((CATEGORY, target))
-        return Reason(f"category {en_s} falls under the product's focus {en_t}",
-                      f"项目类别 {zh_s} 属于产品支持范围 {zh_t}")
+            return Msg("category %(category)s is a focus of the product", category=self.tax.label((CATEGORY, source)))
+        return Msg("category %(category)s falls under the product's focus %(focus)s",
+                   category=self.tax.label((CATEGORY, source)), focus=self.tax.label((CATEGORY, target)))
 
     def _region_reason(self, region: str, target: str) -> Reason:
-        zh_r, en_r = self.tax.label((REGION, region))
         if region == target:
-            return Reason(f"the project's location {en_r} is a region the product serves",
-                          f"项目所在地 {zh_r} 属于产品服务区域")
-        zh_t, en_t = self.tax.label((REGION, target))
-        return Reason(f"the project's location {en_r} is within the product's region {en_t}",
-                      f"项目所在地 {zh_r} 在产品服务区域 {zh_t} 内")
+            return Msg("the project's location %(region)s is a region the product serves",
+                       region=self.tax.label((REGION, region)))
+        return Msg("the project's location %(region)s is within the product's region %(target)s",
+                   region=self.tax.label((REGION, region)), target=self.tax.label((REGION, target)))
 
-    def _amount_range(self, q: int) -> tuple[str, str] | None:
+    def _amount_range(self, q: int) -> Msg | None:
         memo = self.index.render_memo
         key = ("range", q)
         if key not in memo:
@@ -388,54 +375,49 @@ class BatchExplainer:
             if low is None and high is None:
                 memo[key] = None
             else:
-                memo[key] = (f"{_money(low or 0)}–" + (f"{_money(high)} 元" if high is not None else "不限"),
-                             f"¥{_money(low or 0)}–" + (f"¥{_money(high)}" if high is not None else "∞"))
+                memo[key] = Msg("%(low)s–%(high)s", low=Amount(low or 0),
+                                high=Amount(high) if high is not None else Msg("no upper limit"))
         return memo[key]
 
     def _tags_reason(self, tags: tuple[str, ...]) -> Reason:
-        labels = [self.tax.label((TAG, t), self.names) for t in tags]
-        return Reason("shared features: " + ", ".join(en for _, en in labels),
-                      "共同特征：" + "、".join(zh for zh, _ in labels))
+        return Msg("shared features: %(features)s",
+                   features=Listing(self.tax.label((TAG, t), self.names) for t in tags))
 
     def _outcome_reason(self, q: int, plinks: ProjectLinks) -> Reason | None:
         cats, ind = set(plinks.categories), plinks.industry
         similar = [f for f in self.index.financed[q] if set(f.categories) & cats or (ind and _industry(f) == ind)]
         if not similar:
             return None
-        return Reason(f"the product has financed {len(similar)} similar project(s)",
-                      f"该产品已为 {len(similar)} 个同类项目提供融资")
+        return Msg("the product has financed %(count)s similar project(s)", count=len(similar))
 
     def _preference_reason(self, instrument: str) -> Reason:
-        zh, en = self.tax.label((INSTRUMENT, instrument), self.names)
-        return Reason(f"the enterprise prefers {en}", f"企业偏好{zh}")
+        return Msg("the enterprise prefers %(instrument)s",
+                   instrument=self.tax.label((INSTRUMENT, instrument), self.names))
 
     def _stage_reason(self, stage: str) -> Reason:
-        zh, en = self.tax.label((STAGE, stage))
-        return Reason(f"the product serves projects in the {en} stage", f"产品支持处于{zh}的项目")
+        return Msg("the product serves projects in the %(stage)s stage", stage=Label("stage", stage))
 
     def _policy_reason(self, project: ProjectFacts) -> Reason | None:
         items = policy_items(project, self.settings)
         if not items:
             return None
-        zh_items, en_items = [], []
+        parts: list[Any] = []
         for key, _ in items:
             kind, _, value = key.partition(":")
             if kind == "certification":
-                zh, en = self.tax.label((TAG, f"certification:{value}"))
+                parts.append(Label("certification", value))
             else:
-                zh, en = KEY_REGIONS.get(value, (f"重点区域 {value}", f"priority region {value}"))
-            zh_items.append(zh)
-            en_items.append(en)
-        return Reason("policy priority: " + ", ".join(en_items), "政策优先：" + "、".join(zh_items))
+                parts.append(Msg("priority region %(region)s", region=Name("region", value.ljust(6, "0"))))
+        return Msg("policy priority: %(items)s", items=Listing(parts))
 
 
-Middle = tuple[tuple[NodeKey, ...], tuple[str, ...], tuple[str, ...]]
+Middle = tuple[tuple[NodeKey, ...], tuple[Any, ...]]
 
 
 def _join(kind: str, value: float, start: tuple[NodeKey, str], middle: Middle,
-          end: tuple[NodeKey, str, str]) -> ExplanationPath:
-    (p_node, p_name), (nodes, zh, en) = start, middle
-    return ExplanationPath(kind, value, (p_node, *nodes, end[0]), (p_name, *zh, end[1]), (p_name, *en, end[2]))
+          end: tuple[NodeKey, Msg]) -> ExplanationPath:
+    (p_node, p_name), (nodes, labels) = start, middle
+    return ExplanationPath(kind, value, (p_node, *nodes, end[0]), (p_name, *labels, end[1]))
 
 
 def _industry(project: ProjectFacts) -> str | None:

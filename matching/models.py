@@ -94,8 +94,9 @@ class Match(Base):
     # whether the pair is among the project's top-K and/or the product's top-L
     for_project: Mapped[bool] = mapped_column(default=True)
     for_product: Mapped[bool] = mapped_column(default=True)
-    reasons: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)  # [{"en", "zh"}]
-    paths: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{"kind", "weight", "zh", "en"}]
+    # message codes with parameters (greenmatch.text.to_json), rendered when read: [{"c", "p"}]
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    paths: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{"kind", "contribution", "labels"}]
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     project: Mapped[Project] = relationship(lazy="joined")

@@ -11,6 +11,7 @@ import networkx as nx
 
 from greenmatch.facts import STAGES, ProductFacts, ProjectFacts
 from greenmatch.instruments import InstrumentPlugin
+from greenmatch.text import Msg, render
 
 from .graph import (
     ACTIVITY_OF,
@@ -55,15 +56,15 @@ from .taxonomy import Taxonomy
 
 # ---------------------------------------------------------------------------------------------
 class MatchGraph:
-    """The matching graph as a networkx ``DiGraph`` (attributes: nodes ``kind``, ``label_zh``,
-    ``label_en``; edges ``rel``, ``weight``). Build with :meth:`build`; use for validation,
-    explanation and the per-pair baseline, not for bulk scoring."""
+    """The matching graph as a networkx ``DiGraph`` (attributes: nodes ``kind``, ``label`` (a message
+    part, rendered with :meth:`label`); edges ``rel``, ``weight``). Build with :meth:`build`; use for
+    validation, explanation and the per-pair baseline, not for bulk scoring."""
 
     def __init__(self, settings: MatchSettings | None = None, taxonomy: Taxonomy | None = None) -> None:
         self.settings = settings or MatchSettings()
         self.tax = taxonomy or Taxonomy(self.settings)
         self.G = nx.DiGraph()
-        self.names: dict[NodeKey, tuple[str, str]] = {}
+        self.names: dict[NodeKey, Any] = {}
 
     # -- building ------------------------------------------------------------------------------
     @classmethod
@@ -76,8 +77,8 @@ class MatchGraph:
         graph = cls(settings)
         if reference:
             graph.add_reference()
-        for key, plugin in plugins.items():
-            graph._node((INSTRUMENT, key), (plugin.name_zh, plugin.name_en))
+        for key in plugins:
+            graph._node((INSTRUMENT, key))
         projects = list(projects)
         for project in projects:
             graph.add_project(project, plugins)
@@ -87,14 +88,13 @@ class MatchGraph:
         graph.add_outcomes(outcomes)
         return graph
 
-    def _node(self, node: NodeKey, label: tuple[str, str] | None = None) -> None:
+    def _node(self, node: NodeKey, label: Any = None) -> None:
         if node not in self.G:
-            zh, en = label or self.tax.label(node)
-            self.G.add_node(node, kind=node[0], label_zh=zh, label_en=en)
+            self.G.add_node(node, kind=node[0], label=label if label is not None else self.tax.label(node))
             if node[0] in (CATEGORY, REGION, INDUSTRY):
                 self._hierarchy(node)
         elif label is not None:
-            self.G.nodes[node].update(label_zh=label[0], label_en=label[1])
+            self.G.nodes[node].update(label=label)
 
     def _hierarchy(self, node: NodeKey) -> None:
         kind, code = node
@@ -126,8 +126,8 @@ class MatchGraph:
     def add_project(self, project: ProjectFacts, plugins: Mapping[str, InstrumentPlugin]) -> ProjectLinks:
         links = project_links(project, [p.project_tags(project) for p in plugins.values()], self.settings)
         node = (PROJECT, links.id)
-        self._node(node, (project.name, project.name))
-        self.names[node] = (project.name, project.name)
+        self._node(node, project.name)
+        self.names[node] = project.name
         self.G.remove_edges_from(list(self.G.out_edges(node)))  # re-adding a project replaces its links
         for code in links.categories:
             self._edge(node, (CATEGORY, code), IN_CATEGORY, 1.0 / len(links.categories))
@@ -144,7 +144,7 @@ class MatchGraph:
     def add_product(self, product: ProductFacts, plugin: InstrumentPlugin) -> ProductLinks:
         links = product_links(product, plugin)
         node = (PRODUCT, links.id)
-        label = (f"产品: {product.name}", f"product: {product.name}")
+        label = Msg("product: %(name)s", name=product.name)
         self._node(node, label)
         self.names[node] = label
         for code in links.categories:
@@ -155,7 +155,7 @@ class MatchGraph:
             self._edge(node, (TAG, tag), OFFERS_TAG, w)
         for stage, w in product_stage_weights(links).items():
             self._edge(node, (STAGE, stage), SERVES_STAGE, w)
-        self._node((INSTRUMENT, links.instrument), (plugin.name_zh, plugin.name_en))
+        self._node((INSTRUMENT, links.instrument))
         self._edge(node, (INSTRUMENT, links.instrument), OF_INSTRUMENT, 1.0)
         if links.institution_id is not None:
             name = product.institution_name or f"#{links.institution_id}"
@@ -224,10 +224,9 @@ class MatchGraph:
         right = self.half_walk((PRODUCT, product_id), q_steps)
         return sum(w * right[n] for n, w in left.items() if n in right)
 
-    def label(self, node: NodeKey, locale: str | None = "zh") -> str:
+    def label(self, node: NodeKey, locale: str | None = None) -> str:
         data = self.G.nodes.get(node)
-        zh, en = (data["label_zh"], data["label_en"]) if data else self.tax.label(node, self.names)
-        return en if (locale or "zh").startswith("en") else zh
+        return render(data["label"] if data else self.tax.label(node, self.names), locale)
 
     # -- validation ----------------------------------------------------------------------------
     def validate(self) -> list[str]:

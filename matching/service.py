@@ -31,6 +31,7 @@ from greenmatch.errors import Conflict, NotFound
 from greenmatch.extensions import db
 from greenmatch.instruments import current_plugins
 from greenmatch.products.models import Product, ProductStatus
+from greenmatch.text import current_locale, from_json, is_english, render, to_json
 
 from .engine import Match as EngineMatch
 from .engine import MatchEngine, Outcome, ProductIndex, ProjectIndex
@@ -151,9 +152,9 @@ def _row(m: EngineMatch, generation: int, institution_of: Mapping[int, int], *, 
         "generation": generation, "project_id": m.project_id, "product_id": m.product_id,
         "institution_id": institution_of[m.product_id], "instrument": m.instrument, "score": m.score,
         "for_project": for_project, "for_product": for_product,
-        "reasons": [{"zh": r.zh, "en": r.en} for r in m.reasons],
-        "paths": [{"kind": p.kind, "contribution": round(p.contribution, 6), "zh": list(p.labels_zh),
-                   "en": list(p.labels_en)} for p in m.paths],
+        "reasons": [to_json(r) for r in m.reasons],
+        "paths": [{"kind": p.kind, "contribution": round(p.contribution, 6), "labels": [to_json(x) for x in p.parts]}
+                  for p in m.paths],
         "created_at": utcnow(),
     }
 
@@ -528,10 +529,18 @@ def get_match(actor: User, match_id: int) -> Match:
     return match
 
 
-def localized(match: Match, locale: str) -> dict[str, Any]:
-    lang = "en" if locale.startswith("en") else "zh"
-    return {"reasons": [r[lang] for r in match.reasons or []],
-            "explanation": {"paths": [p[lang] for p in match.paths or []]}}
+def localized(match: Match, locale: str | None = None) -> dict[str, Any]:
+    """A stored match's reasons and paths (message codes) rendered in ``locale`` (None: the request's)."""
+    return {"reasons": [_stored(r, locale) for r in match.reasons or []],
+            "explanation": {"paths": [[_stored(x, locale) for x in p.get("labels", ())] if "labels" in p
+                                      else _stored(p, locale) for p in match.paths or []]}}
+
+
+def _stored(value: Any, locale: str | None) -> Any:
+    # rows a release before the message codes wrote hold {"en", "zh"} pairs until the next re-match
+    if isinstance(value, dict) and "zh" in value and "en" in value:
+        return value["en" if is_english(locale or current_locale()) else "zh"]
+    return render(from_json(value), locale)
 
 
 def recent_runs(limit: int = 20) -> list[MatchRun]:

@@ -136,6 +136,10 @@ def select_locale() -> str:
     from flask import current_app
 
     languages = current_app.config["LANGUAGES"]
+    if request.path.startswith("/api/"):  # machine clients: ?lang=, else Accept-Language, default Chinese
+        from .api import locale
+
+        return "en" if locale() == "en" else current_app.config["BABEL_DEFAULT_LOCALE"]
     wanted = request.args.get("lang") or session.get("lang")
     if wanted in languages:
         return wanted

@@ -34,7 +34,25 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from .codes import category_covers, region_covers
 from .facts import STAGES, ProductFacts, ProjectFacts
+from .labels import label_msgid
 from .money import Money
+
+# the plugin toolkit's message parts: a plugin returns message codes with parameters, the edge renders them
+from .text import (  # noqa: F401 - re-exported for plugins
+    N_,
+    Amount,
+    Clauses,
+    Label,
+    Listing,
+    Msg,
+    Name,
+    Num,
+    Pct,
+    register_catalogue,
+    register_names,
+    render_all,
+    translate,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,18 +84,9 @@ def _reduce_dataclass(obj: Any) -> tuple[Any, ...]:
     return type(obj), tuple(getattr(obj, f.name) for f in dataclasses.fields(obj))
 
 
-@dataclass(frozen=True)
-class Reason:
-    """A reason a person can act on, in both languages (the API picks the caller's)."""
-
-    en: str
-    zh: str
-
-    def text(self, locale: str | None = "zh") -> str:
-        return self.en if (locale or "zh").startswith("en") else self.zh
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _reduce_dataclass(self)
+#: A reason a person can act on is a message code with parameters (greenmatch.text), rendered in the
+#: caller's language at the edge.
+Reason = Msg
 
 
 @dataclass(frozen=True)
@@ -89,14 +98,15 @@ class InstrumentFit:
     fit: float  # 0..1; 0 when not eligible
     reasons: tuple[Reason, ...] = ()
 
-    def as_dict(self, locale: str | None = "zh") -> dict[str, Any]:
+    def as_dict(self, locale: str | None = None) -> dict[str, Any]:
+        reasons = render_all(self.reasons, locale)
         return {
             "instrument": self.instrument,
             "eligible": self.eligible,
             "fit": round(self.fit, 4),
-            "reasons": [r.text(locale) for r in self.reasons],
+            "reasons": reasons,
             # api.md section 5: what would have to change for it to become eligible (empty when eligible)
-            "missing": [] if self.eligible else [r.text(locale) for r in self.reasons],
+            "missing": [] if self.eligible else reasons,
         }
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -129,7 +139,7 @@ class CommonParamsSchema(Schema):
     def _amount_range(self, data: dict[str, Any], **kwargs: Any) -> None:
         low, high = data.get("min_amount_cny"), data.get("max_amount_cny")
         if low is not None and high is not None and low > high:
-            raise ValidationError("must not be below min_amount_cny", "max_amount_cny")
+            raise ValidationError(Msg("Must not be below the minimum."), "max_amount_cny")
 
     @validates_schema
     def _known_codes(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -138,10 +148,10 @@ class CommonParamsSchema(Schema):
 
         bad_regions = [c for c in data.get("regions", []) if not reference.is_region(c)]
         if bad_regions:
-            raise ValidationError(f"unknown region codes: {', '.join(bad_regions)}", "regions")
+            raise ValidationError(Msg("Unknown region codes: %(c)s.", c=Listing(bad_regions)), "regions")
         bad_cats = [c for c in data.get("categories", []) if not reference.is_category(c)]
         if bad_cats:
-            raise ValidationError(f"unknown catalogue codes: {', '.join(bad_cats)}", "categories")
+            raise ValidationError(Msg("Unknown catalogue codes: %(c)s.", c=Listing(bad_cats)), "categories")
 
 
 def common_params_check(project: ProjectFacts, params: Mapping[str, Any]) -> list[Reason]:
@@ -150,23 +160,22 @@ def common_params_check(project: ProjectFacts, params: Mapping[str, Any]) -> lis
     need = project.financing_need_cny
     low, high = params.get("min_amount_cny"), params.get("max_amount_cny")
     if low is not None and need < low:
-        vetoes.append(Reason(f"financing need ¥{need:,.0f} below the product minimum ¥{low:,.0f}",
-                             f"融资需求 {need:,.0f} 元低于产品下限 {low:,.0f} 元"))
+        vetoes.append(Msg("financing need %(need)s below the product minimum %(low)s",
+                          need=Amount(need), low=Amount(low)))
     if high is not None and need > high:
-        vetoes.append(Reason(f"financing need ¥{need:,.0f} above the product maximum ¥{high:,.0f}",
-                             f"融资需求 {need:,.0f} 元高于产品上限 {high:,.0f} 元"))
+        vetoes.append(Msg("financing need %(need)s above the product maximum %(high)s",
+                          need=Amount(need), high=Amount(high)))
     regions = params.get("regions") or []
     if regions and not any(region_covers(r, project.region_code) for r in regions):
-        vetoes.append(Reason(f"region {project.region_code} is outside the product's regions",
-                             f"项目所在地 {project.region_code} 不在产品服务区域内"))
+        vetoes.append(Msg("the project's location %(region)s is outside the product's regions",
+                          region=Name("region", project.region_code)))
     categories = params.get("categories") or []
     if categories and not any(category_covers(c, p) for c in categories for p in project.categories):
-        vetoes.append(Reason("none of the project's green categories is covered by the product",
-                             "项目的绿色类别不在产品支持范围内"))
+        vetoes.append(Msg("none of the project's green categories is covered by the product"))
     stages = params.get("stages") or []
     if stages and project.stage not in stages:
-        vetoes.append(Reason(f"stage '{project.stage}' is not served by the product",
-                             f"产品不支持处于“{project.stage}”阶段的项目"))
+        vetoes.append(Msg("the product does not serve projects in the %(stage)s stage",
+                          stage=Label("stage", project.stage)))
     return vetoes
 
 
@@ -181,6 +190,9 @@ class InstrumentPlugin:
     description_zh: ClassVar[str] = ""
     description_en: ClassVar[str] = ""
     params_schema: ClassVar[type[Schema]] = CommonParamsSchema
+    #: Chinese for the message codes a plugin outside this repository returns ({msgid: text}); the
+    #: built-in plugins' messages are in the platform catalogue.
+    messages_zh: ClassVar[Mapping[str, str]] = {}
     #: The plugin's own thresholds: a frozen dataclass whose fields all have defaults, with a
     #: ``from_mapping(overrides)`` classmethod (``greenmatch.catalog.rules_settings.SettingsBase``).
     #: None: the plugin has no settings.
@@ -266,7 +278,7 @@ class InstrumentPlugin:
         """Validate product params; raises marshmallow ValidationError with field names."""
         return self.params_schema().load(dict(raw))
 
-    def describe(self, locale: str | None = "zh") -> dict[str, Any]:
+    def describe(self, locale: str | None = None) -> dict[str, Any]:
         return {
             "key": self.key,
             "name_zh": self.name_zh,
@@ -282,22 +294,32 @@ def requirement_vetoes(plugin: InstrumentPlugin, project: ProjectFacts, params: 
     req = plugin.product_requirements(params)
     vetoes: list[Reason] = []
     if req.required_tags_any and not (set(plugin.project_tags(project)) & req.required_tags_any):
-        wanted = ", ".join(sorted(req.required_tags_any))
-        vetoes.append(Reason(f"the product targets {wanted}; the project has none of them",
-                             f"产品面向 {wanted}，项目不具备"))
+        wanted = Listing(Name("tag", t) for t in sorted(req.required_tags_any))
+        vetoes.append(Msg("the product targets %(wanted)s; the project has none of them", wanted=wanted))
     if req.bounds:
         metrics = plugin.project_metrics(project)
         for name, (low, high) in req.bounds.items():
             value = metrics.get(name)
             if value is None or (low is not None and value < low) or (high is not None and value > high):
-                shown = "unknown" if value is None else f"{value:,.2f}"
-                vetoes.append(Reason(f"{name} {shown} is outside the product's range {_range(low, high)}",
-                                     f"{name} 为 {shown}，不在产品要求范围 {_range(low, high)} 内"))
+                vetoes.append(Msg("%(name)s is %(value)s, outside the product's range %(range)s",
+                                  name=Name("metric", name),
+                                  value=Msg("unknown") if value is None else _metric(name, value),
+                                  range=_range(name, low, high)))
     return vetoes
 
 
-def _range(low: float | None, high: float | None) -> str:
-    return f"[{'-∞' if low is None else f'{low:,.2f}'}, {'∞' if high is None else f'{high:,.2f}'}]"
+def _metric(name: str, value: float) -> Any:
+    """A metric's value for a message: money in yuan, shares as percentages, other numbers as they are."""
+    if name.endswith("_cny"):
+        return Amount(value)
+    if name.endswith("_share_of_investment") or name.endswith("_share"):
+        return Pct(value)
+    return Num(value, None)
+
+
+def _range(name: str, low: float | None, high: float | None) -> Msg:
+    return Msg("[%(low)s, %(high)s]", low="-∞" if low is None else _metric(name, low),
+               high="∞" if high is None else _metric(name, high))
 
 
 def params_json_schema(schema_cls: type[Schema]) -> dict[str, Any]:
@@ -340,6 +362,8 @@ def load_plugins(enabled: Iterable[str] | None = None) -> PluginLoadResult:
             errors[ep.name] = f"{type(exc).__name__}: {exc}"
             continue
         found[ep.name] = plugin
+        if plugin.messages_zh:
+            register_catalogue("zh_CN", plugin.messages_zh)
     if enabled is None:
         order = [k for k in BUILTIN_ORDER if k in found] + sorted(k for k in found if k not in BUILTIN_ORDER)
     else:
@@ -356,3 +380,58 @@ def current_plugins() -> dict[str, InstrumentPlugin]:
     from flask import current_app
 
     return current_app.extensions["greenmatch.instruments"].plugins
+
+
+# -- names for messages (greenmatch.text.Name): instruments by plugin, tags and metrics they define -------------
+_INSTALLED: dict[str, InstrumentPlugin] = {}
+
+
+def _plugins() -> Mapping[str, InstrumentPlugin]:
+    from flask import current_app, has_app_context
+
+    if has_app_context() and "greenmatch.instruments" in current_app.extensions:
+        return current_plugins()
+    if not _INSTALLED:
+        _INSTALLED.update(load_plugins().plugins)
+    return _INSTALLED
+
+
+def instrument_name(key: str, english: bool) -> str | None:
+    plugin = _plugins().get(key)
+    if plugin is None:
+        return None
+    return plugin.name_en if english else plugin.name_zh
+
+
+# tag prefixes of project facts (matching graph): certification:green_factory, collateral:ccer, risk:carbon_sink
+FACT_TAG_TABLES = {"certification": "certification", "collateral": "collateral", "risk": "risk_exposure"}
+
+
+def tag_name(tag: str, english: bool) -> str | None:
+    """``certification:green_factory`` -> "绿色工厂"; ``green_credit:variant:carbon_reduction_facility`` ->
+    "绿色信贷：碳减排支持工具" (the plugin's name, then the last part as a known value)."""
+    head, _, rest = tag.partition(":")
+    locale = "en" if english else "zh_CN"
+    if head in FACT_TAG_TABLES and rest:
+        msgid = label_msgid(FACT_TAG_TABLES[head], rest)
+        return translate(msgid, locale) if msgid else None
+    plugin = instrument_name(head, english)
+    if plugin is None or not rest:
+        return None
+    last = rest.rsplit(":", 1)[-1]
+    msgid = next((m for t in ("param_value", "collateral", "certification", "risk_exposure")
+                  if (m := label_msgid(t, last))), None)
+    if msgid is None:
+        return None
+    return f"{plugin}: {translate(msgid, locale)}" if english else f"{plugin}：{translate(msgid, locale)}"
+
+
+def metric_name(metric: str, english: bool) -> str | None:
+    """Metrics of product bounds (``financing_need_cny``, ``asset_value_cny``...) by their param labels."""
+    msgid = label_msgid("metric", metric)
+    return translate(msgid, "en" if english else "zh_CN") if msgid else None
+
+
+register_names("instrument", instrument_name)
+register_names("tag", tag_name)
+register_names("metric", metric_name)

@@ -28,7 +28,16 @@ from greenmatch.catalog.screening import (
     level3_split,
 )
 from greenmatch.facts import ProjectFacts
-from greenmatch.instruments import CommonParamsSchema, InstrumentFit, InstrumentPlugin, ProductRequirements, Reason
+from greenmatch.instruments import (
+    Amount,
+    CommonParamsSchema,
+    InstrumentFit,
+    InstrumentPlugin,
+    Listing,
+    Msg,
+    Pct,
+    ProductRequirements,
+)
 from greenmatch.money import Money
 
 KEY = "green_bond"
@@ -85,23 +94,19 @@ class GreenBondPlugin(InstrumentPlugin):
         vetoes = financing_vetoes(project, KEY, self.rules)
         valid, invalid = level3_categories(project.categories)
         if not valid:
-            vetoes.append(Reason("green bond proceeds must go to catalogue projects: no level-3 category claimed",
-                                 "绿色债券募集资金须投向目录内项目：未申报目录三级类别"))
+            vetoes.append(Msg("green bond proceeds must go to catalogue projects: no level-3 category claimed"))
         if invalid:
-            vetoes.append(Reason(f"100% of proceeds must go to eligible green projects: {', '.join(invalid)} "
-                                 "is not a level-3 item of the 2025 catalogue",
-                                 f"募集资金须100%投向绿色项目：{'、'.join(invalid)} 不是2025年版目录三级条目"))
+            vetoes.append(Msg("100%% of proceeds must go to eligible green projects: %(codes)s is not a level-3 item "
+                              "of the 2025 catalogue", codes=Listing(invalid)))
         need = project.financing_need_cny
         if need < s.min_issue_size_cny:
-            vetoes.append(Reason(f"financing need ¥{need:,.0f} is below ¥{s.min_issue_size_cny:,.0f}, the smallest "
-                                 "need a green bond issue suits; consider green credit",
-                                 f"融资需求 {need:,.0f} 元低于绿色债券适宜的最低规模 {s.min_issue_size_cny:,.0f} 元，"
-                                 "建议考虑绿色信贷"))
+            vetoes.append(Msg("financing need %(need)s is below %(minimum)s, the smallest need a green bond issue "
+                              "suits; consider green credit", need=Amount(need), minimum=Amount(s.min_issue_size_cny)))
         if vetoes:
             return InstrumentFit(KEY, False, 0.0, tuple(vetoes))
 
-        reasons = [Reason(f"all proceeds to catalogue items: {', '.join(category_label(c) for c in valid)}",
-                          f"募集资金全部投向目录项目：{'、'.join(category_label(c) for c in valid)}")]
+        reasons = [Msg("all proceeds to catalogue items: %(categories)s",
+                       categories=Listing(category_label(c) for c in valid))]
         fit = s.base_fit
         if need >= s.large_need_factor * s.min_issue_size_cny:
             fit += s.large_need_bonus
@@ -111,14 +116,13 @@ class GreenBondPlugin(InstrumentPlugin):
         if share is not None and share > s.ndrc_max_proceeds_share:
             fit *= s.over_share_fit_factor
             capped = s.ndrc_max_proceeds_share * project.total_investment_cny
-            reasons.append(Reason(
-                f"financing need is {share:.0%} of the investment: NDRC enterprise green bonds fund at most "
-                f"{s.ndrc_max_proceeds_share:.0%} (¥{capped:,.0f}); use exchange/interbank green bonds or add credit",
-                f"融资需求占总投资 {share:.0%}：企业绿色债券募集资金最多占项目总投资 {s.ndrc_max_proceeds_share:.0%}"
-                f"（{capped:,.0f} 元）；可选择交易所/银行间绿色债券或搭配信贷"))
+            reasons.append(Msg(
+                "financing need is %(share)s of the investment: NDRC enterprise green bonds fund at most %(limit)s "
+                "(%(capped)s); use exchange/interbank green bonds or add credit", share=Pct(share),
+                limit=Pct(s.ndrc_max_proceeds_share), capped=Amount(capped)))
         if self._carbon_neutral(project):
-            reasons.append(Reason("qualifies for a carbon-neutral bond (direct-reduction items with a quantified "
-                                  "CO2 reduction)", "符合碳中和债条件（直接减排类项目且减排量已量化）"))
+            reasons.append(Msg("qualifies for a carbon-neutral bond (direct-reduction items with a quantified CO2 "
+                               "reduction)"))
         caution = label_caution(project, self.rules)
         if caution is not None:
             reasons.append(caution)

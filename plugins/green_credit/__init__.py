@@ -33,7 +33,18 @@ from greenmatch.catalog.screening import (
     level3_split,
 )
 from greenmatch.facts import COLLATERAL, ProjectFacts
-from greenmatch.instruments import CommonParamsSchema, InstrumentFit, InstrumentPlugin, ProductRequirements, Reason
+from greenmatch.instruments import (
+    CommonParamsSchema,
+    InstrumentFit,
+    InstrumentPlugin,
+    Label,
+    Listing,
+    Msg,
+    Num,
+    Pct,
+    ProductRequirements,
+    Reason,
+)
 
 KEY = "green_credit"
 VARIANTS = ("carbon_reduction_facility", "energy_efficiency", "environmental_rights_pledge", "general")
@@ -80,8 +91,10 @@ class GreenCreditParamsSchema(CommonParamsSchema):
         accepted = data.get("accepted_collateral") or []
         if ("environmental_rights_pledge" in (data.get("variants") or []) and accepted
                 and not set(accepted) & set(ENVIRONMENTAL_RIGHTS)):
-            raise ValidationError("an environmental-rights pledge loan must accept at least one environmental "
-                                  f"right ({', '.join(ENVIRONMENTAL_RIGHTS)})", "accepted_collateral")
+            raise ValidationError(Msg("an environmental-rights pledge loan must accept at least one environmental "
+                                      "right (%(rights)s)", rights=Listing(Label("collateral", c)
+                                                                           for c in ENVIRONMENTAL_RIGHTS)),
+                                  "accepted_collateral")
 
 
 class GreenCreditPlugin(InstrumentPlugin):
@@ -128,28 +141,27 @@ class GreenCreditPlugin(InstrumentPlugin):
         co2 = (co2_reduction_t(project, self.rules) or 0.0) if facility and not blocking_signals(
             project, self.rules) else 0.0
         keys = self._variant_keys(valid, co2 > 0, tuple(project.collateral))
-        out["general"] = self.memoized("general_reason", valid, lambda: Reason(
-            f"catalogue project: {', '.join(category_label(c) for c in valid)}",
-            f"目录内项目：{'、'.join(category_label(c) for c in valid)}"))
+        out["general"] = self.memoized("general_reason", valid, lambda: Msg(
+            "catalogue project: %(categories)s", categories=Listing(category_label(c) for c in valid)))
         if "carbon_reduction_facility" in keys:
-            out["carbon_reduction_facility"] = Reason(
-                f"carbon-reduction facility: {', '.join(facility)} with an annual CO2e reduction of {co2:,.1f} t; "
-                "the reduction must be verified by a third party before drawdown (the PBoC refinances "
-                f"{s.carbon_facility_refinance_share:.0%} at {s.carbon_facility_rate_pct}%)",
-                f"碳减排支持工具：{'、'.join(facility)}，年减排 {co2:,.1f} 吨CO2e；放款前须经第三方核实减排量"
-                f"（人民银行按本金 {s.carbon_facility_refinance_share:.0%}、"
-                f"利率 {s.carbon_facility_rate_pct}% 再贷款）")
+            out["carbon_reduction_facility"] = Msg(
+                "carbon-reduction facility: %(categories)s with an annual CO2e reduction of %(co2)s t; the reduction "
+                "must be verified by a third party before drawdown (the PBoC refinances %(share)s at %(rate)s%%)",
+                categories=Listing(facility), co2=Num(co2, 1), share=Pct(s.carbon_facility_refinance_share),
+                rate=Num(s.carbon_facility_rate_pct, None))
         if "energy_efficiency" in keys:
             tce = project.benefit("energy_saving_tce")
-            saving_en = f"; energy saved {tce:,.1f} tce/yr" if tce > 0 else "; quantify energy saved (tce) to size it"
-            saving_zh = f"；年节能 {tce:,.1f} 吨标准煤" if tce > 0 else "；请量化节能量（吨标准煤）以便核定额度"
-            out["energy_efficiency"] = Reason(f"energy-efficiency credit: {', '.join(ee)}{saving_en}",
-                                              f"能效信贷：{'、'.join(ee)}{saving_zh}")
+            if tce > 0:
+                out["energy_efficiency"] = Msg("energy-efficiency credit: %(categories)s; energy saved %(tce)s tce/yr",
+                                               categories=Listing(ee), tce=Num(tce, 1))
+            else:
+                out["energy_efficiency"] = Msg("energy-efficiency credit: %(categories)s; quantify energy saved (tce) "
+                                               "to size it", categories=Listing(ee))
         if "environmental_rights_pledge" in keys:
             rights = [c for c in project.collateral if c in s.pledge_collateral]
-            out["environmental_rights_pledge"] = Reason(
-                f"environmental-rights pledge (JR/T 0228-2021): {', '.join(rights)} can be pledged",
-                f"环境权益质押（JR/T 0228-2021）：可质押 {'、'.join(rights)}")
+            out["environmental_rights_pledge"] = Msg(
+                "environmental-rights pledge (JR/T 0228-2021): %(rights)s can be pledged",
+                rights=Listing(Label("collateral", c) for c in rights))
         return out
 
     def _category_variants(self, valid: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -166,8 +178,7 @@ class GreenCreditPlugin(InstrumentPlugin):
         vetoes = financing_vetoes(project, KEY, self.rules)
         valid, invalid = level3_split(tuple(project.categories))
         if not valid:
-            vetoes.append(Reason("green credit needs at least one level-3 item of the 2025 catalogue; none claimed",
-                                 "绿色信贷须至少有一个2025年版目录三级条目，项目未申报"))
+            vetoes.append(Msg("green credit needs at least one level-3 item of the 2025 catalogue; none claimed"))
         if vetoes:
             return InstrumentFit(KEY, False, 0.0, tuple(vetoes))
         variants = self.variants(project)
@@ -175,12 +186,11 @@ class GreenCreditPlugin(InstrumentPlugin):
         special = [v for v in variants if v != "general"]
         fit = s.base_fit + s.variant_bonus * len(special)
         if invalid:
-            reasons.append(Reason(f"{', '.join(invalid)} not in the 2025 catalogue: only the valid items count",
-                                  f"{'、'.join(invalid)} 不在2025年版目录中：仅有效条目计入"))
+            reasons.append(Msg("%(codes)s not in the 2025 catalogue: only the valid items count",
+                               codes=Listing(invalid)))
         facility = self._category_variants(valid)[0]
         if facility and "carbon_reduction_facility" not in variants:
-            reasons.append(Reason("carbon-reduction facility needs a quantified annual CO2e reduction (> 0 t)",
-                                  "碳减排支持工具须提供量化的年碳减排量（大于 0 吨）"))
+            reasons.append(Msg("carbon-reduction facility needs a quantified annual CO2e reduction (> 0 t)"))
         caution = label_caution(project, self.rules)
         if caution is not None:
             reasons.append(caution)

@@ -26,7 +26,16 @@ from greenmatch.catalog.screening import (
     level3_split,
 )
 from greenmatch.facts import ProjectFacts
-from greenmatch.instruments import CommonParamsSchema, InstrumentFit, InstrumentPlugin, ProductRequirements, Reason
+from greenmatch.instruments import (
+    Amount,
+    CommonParamsSchema,
+    InstrumentFit,
+    InstrumentPlugin,
+    Label,
+    Listing,
+    Msg,
+    ProductRequirements,
+)
 from greenmatch.money import Money
 
 KEY = "green_fund"
@@ -111,15 +120,13 @@ class GreenFundPlugin(InstrumentPlugin):
         vetoes = financing_vetoes(project, KEY, self.rules)
         valid, _ = level3_categories(project.categories)
         if not valid:
-            vetoes.append(Reason("green funds invest in green activities: no level-3 catalogue category claimed",
-                                 "绿色基金投向绿色产业活动：项目未申报目录三级类别"))
+            vetoes.append(Msg("green funds invest in green activities: no level-3 catalogue category claimed"))
         if vetoes:
             return InstrumentFit(KEY, False, 0.0, tuple(vetoes))
         focus = self.focus(project)
-        reasons = [Reason(f"green activity: {', '.join(category_label(c) for c in valid)}; fund focus: "
-                          f"{', '.join(focus) or 'general'}",
-                          f"绿色产业活动：{'、'.join(category_label(c) for c in valid)}；基金投向："
-                          f"{'、'.join(focus) or '一般'}")]
+        reasons = [Msg("green activity: %(categories)s; fund focus: %(focus)s",
+                       categories=Listing(category_label(c) for c in valid),
+                       focus=Listing(Label("param_value", f) for f in focus) if focus else Msg("general"))]
         fit = s.base_fit
         if any(c in focus for c in s.tech_certifications):
             fit += s.certification_bonus
@@ -128,14 +135,12 @@ class GreenFundPlugin(InstrumentPlugin):
         need = project.financing_need_cny
         if not s.typical_ticket_min_cny <= need <= s.typical_ticket_max_cny:
             fit -= s.outside_ticket_penalty
-            reasons.append(Reason(f"financing need ¥{need:,.0f} is outside the typical equity ticket "
-                                  f"¥{s.typical_ticket_min_cny:,.0f}–¥{s.typical_ticket_max_cny:,.0f}",
-                                  f"融资需求 {need:,.0f} 元超出常见股权投资规模 {s.typical_ticket_min_cny:,.0f}–"
-                                  f"{s.typical_ticket_max_cny:,.0f} 元"))
+            reasons.append(Msg("financing need %(need)s is outside the typical equity ticket %(low)s–%(high)s",
+                               need=Amount(need), low=Amount(s.typical_ticket_min_cny),
+                               high=Amount(s.typical_ticket_max_cny)))
         if compliance(project, self.rules).has("eia_missing"):
             fit -= s.missing_eia_penalty
-            reasons.append(Reason("EIA approval missing: investors' due diligence will require it",
-                                  "缺少环评批复：投资尽职调查将要求补齐"))
+            reasons.append(Msg("EIA approval missing: investors' due diligence will require it"))
         return InstrumentFit(KEY, True, min(1.0, max(0.05, fit)), tuple(reasons))
 
     # -- graph hooks ---------------------------------------------------------------------------------

@@ -21,20 +21,30 @@ from greenmatch.catalog.rules_settings import SettingsBase
 from greenmatch.catalog.screening import covered_codes, industry_label, level3_split, two_high
 from greenmatch.codes import normalize_industry_code
 from greenmatch.facts import ProjectFacts
-from greenmatch.instruments import CommonParamsSchema, InstrumentFit, InstrumentPlugin, ProductRequirements, Reason
+from greenmatch.instruments import (
+    N_,
+    CommonParamsSchema,
+    InstrumentFit,
+    InstrumentPlugin,
+    Label,
+    Listing,
+    Msg,
+    ProductRequirements,
+    Reason,
+)
 
 KEY = "green_insurance"
 COVER_TYPES = ("pollution_liability", "first_of_kind_equipment", "new_material_first_batch", "tech_rnd",
                "building_performance", "climate_catastrophe", "carbon_sink", "nev")
-COVER_NAMES = {
-    "pollution_liability": ("环境污染责任保险", "environmental pollution liability"),
-    "first_of_kind_equipment": ("首台（套）重大技术装备保险", "first-of-kind major equipment cover"),
-    "new_material_first_batch": ("首批次新材料保险", "first-batch new material cover"),
-    "tech_rnd": ("绿色科技研发保险", "green technology R&D cover"),
-    "building_performance": ("绿色建筑性能保险", "green building performance cover"),
-    "climate_catastrophe": ("气候/巨灾/气象指数保险", "climate, catastrophe and weather-index cover"),
-    "carbon_sink": ("碳汇保险", "carbon sink cover"),
-    "nev": ("新能源汽车保险", "new-energy vehicle cover"),
+COVER_NAMES = {  # message codes (zh_CN in the platform catalogue)
+    "pollution_liability": N_("environmental pollution liability"),
+    "first_of_kind_equipment": N_("first-of-kind major equipment cover"),
+    "new_material_first_batch": N_("first-batch new material cover"),
+    "tech_rnd": N_("green technology R&D cover"),
+    "building_performance": N_("green building performance cover"),
+    "climate_catastrophe": N_("climate, catastrophe and weather-index cover"),
+    "carbon_sink": N_("carbon sink cover"),
+    "nev": N_("new-energy vehicle cover"),
 }
 
 
@@ -129,55 +139,48 @@ class GreenInsurancePlugin(InstrumentPlugin):
         th = two_high(project, self.rules)
         out: dict[str, tuple[bool, Reason | None]] = {}
 
-        def add(cover: str, strong: bool, text: Callable[[], tuple[str, str]]) -> None:
-            """``text``: () -> (en, zh), called only when explaining."""
+        def add(cover: str, strong: bool, text: Callable[[], Msg]) -> None:
+            """``text``: () -> why the cover applies, called only when explaining."""
             if not explain:
                 out[cover] = (strong, None)
                 return
-            en, zh = text()
-            name_zh, name_en = COVER_NAMES[cover]
-            out[cover] = (strong, Reason(f"{name_en}: {en}", f"{name_zh}：{zh}"))
+            out[cover] = (strong, Msg("%(cover)s: %(why)s", cover=Msg(COVER_NAMES[cover]), why=text()))
 
         # pollution liability
         if th.flag:
-            add("pollution_liability", True, lambda: (
-                f"{industry_label(industry)} is a 两高 plant (high environmental risk)",
-                f"{industry_label(industry)} 属“两高”装置（环境高风险）"))
+            add("pollution_liability", True, lambda: Msg(
+                "%(industry)s is a 两高 plant (high environmental risk)", industry=industry_label(industry)))
         elif liable_industry:
-            add("pollution_liability", True, lambda: (
-                f"{industry_label(industry)} handles heavy metals, petrochemicals, hazardous chemicals or waste",
-                f"{industry_label(industry)} 涉重金属、石油化工、危险化学品或危险废物"))
+            add("pollution_liability", True, lambda: Msg(
+                "%(industry)s handles heavy metals, petrochemicals, hazardous chemicals or waste",
+                industry=industry_label(industry)))
         elif pollution_hits:
-            add("pollution_liability", True, lambda: (f"hazardous waste activity ({', '.join(pollution_hits)})",
-                                                      f"危险废物处理处置（{'、'.join(pollution_hits)}）"))
+            add("pollution_liability", True, lambda: Msg("hazardous waste activity (%(categories)s)",
+                                                         categories=Listing(pollution_hits)))
         elif "pollution_liability" in exposures:
-            add("pollution_liability", True, lambda: ("pollution liability exposure declared",
-                                                      "企业申报存在环境污染责任风险"))
+            add("pollution_liability", True, lambda: Msg("pollution liability exposure declared"))
 
         if th.blocks_financing:
             return out  # new 两高 capacity: pollution liability only
 
         if "first_of_kind_equipment" in exposures and makers:
-            add("first_of_kind_equipment", True, lambda: (
-                f"equipment maker ({industry_label(industry)}) with a first-of-kind product",
-                f"装备制造企业（{industry_label(industry)}）的首台（套）产品"))
+            add("first_of_kind_equipment", True, lambda: Msg(
+                "equipment maker (%(industry)s) with a first-of-kind product", industry=industry_label(industry)))
         if "new_material_first_batch" in exposures and materials:
-            add("new_material_first_batch", True, lambda: (
-                f"material maker ({industry_label(industry)}) with a first batch",
-                f"材料生产企业（{industry_label(industry)}）的首批次产品"))
+            add("new_material_first_batch", True, lambda: Msg(
+                "material maker (%(industry)s) with a first batch", industry=industry_label(industry)))
         tech_certs = [c for c in project.certifications if c in s.tech_certifications]
         if "tech_rnd" in exposures or rnd or (tech_certs and valid):
-            why = ["R&D exposure declared"] if "tech_rnd" in exposures else []
-            why += [f"category {c}" for c in rnd] + tech_certs
-            add("tech_rnd", "tech_rnd" in exposures, lambda: (", ".join(why), "、".join(why)))
+            why: list[Msg | Label] = [Msg("R&D exposure declared")] if "tech_rnd" in exposures else []
+            why += [Msg("category %(code)s", code=c) for c in rnd] + [Label("certification", c) for c in tech_certs]
+            add("tech_rnd", "tech_rnd" in exposures, lambda: Msg("%(items)s", items=Listing(why)))
         for cover, hits in (("building_performance", building), ("climate_catastrophe", climate),
                             ("carbon_sink", sink)):
             if cover in exposures or hits:
                 add(cover, cover in exposures, lambda hits=hits: (
-                    ", ".join(hits) if hits else "exposure declared", "、".join(hits) if hits else "企业申报该类风险"))
+                    Msg("%(items)s", items=Listing(hits)) if hits else Msg("exposure declared")))
         if nev or nev_industry:
-            add("nev", False, lambda: (", ".join(nev) or industry_label(industry),
-                                       "、".join(nev) or industry_label(industry)))
+            add("nev", False, lambda: Msg("%(items)s", items=Listing(nev) if nev else industry_label(industry)))
         return out
 
     def assess(self, project: ProjectFacts) -> InstrumentFit:
@@ -186,18 +189,15 @@ class GreenInsurancePlugin(InstrumentPlugin):
         reasons = [reason for _, reason in covers.values()]
         exposures = set(project.risk_exposures)
         if "first_of_kind_equipment" in exposures and "first_of_kind_equipment" not in covers:
-            reasons.append(Reason("first-of-kind equipment cover is bought by the equipment maker (MIIT 首台套 "
-                                  f"compensation); {industry_label(project.industry_code)} is not an equipment maker",
-                                  "首台（套）保险由装备制造企业投保（首台套保险补偿机制）；"
-                                  f"{industry_label(project.industry_code)} 不是装备制造企业"))
+            reasons.append(Msg("first-of-kind equipment cover is bought by the equipment maker (MIIT 首台套 "
+                               "compensation); %(industry)s is not an equipment maker",
+                               industry=industry_label(project.industry_code)))
         th = two_high(project, self.rules)
         if th.blocks_financing:
-            reasons.append(Reason("new 两高 capacity: only pollution liability cover is offered",
-                                  "“两高”新增产能：仅提供环境污染责任保险"))
+            reasons.append(Msg("new 两高 capacity: only pollution liability cover is offered"))
         if not covers:
             return InstrumentFit(KEY, False, 0.0, tuple(reasons) or (
-                Reason("no green insurance cover applies to this project's industry, categories or declared risks",
-                       "项目的行业、类别或申报风险均不对应绿色保险险种"),))
+                Msg("no green insurance cover applies to this project's industry, categories or declared risks"),))
         strong = any(flag for flag, _ in covers.values())
         fit = (s.declared_fit if strong else s.derived_fit) + s.extra_cover_bonus * (len(covers) - 1)
         return InstrumentFit(KEY, True, min(1.0, fit), tuple(reasons))

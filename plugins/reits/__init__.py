@@ -20,7 +20,17 @@ from marshmallow import fields, validate
 from greenmatch.catalog.rules_settings import SettingsBase
 from greenmatch.catalog.screening import covered_codes, financing_vetoes, level3_split
 from greenmatch.facts import ProjectFacts
-from greenmatch.instruments import CommonParamsSchema, InstrumentFit, InstrumentPlugin, ProductRequirements, Reason
+from greenmatch.instruments import (
+    Amount,
+    CommonParamsSchema,
+    InstrumentFit,
+    InstrumentPlugin,
+    Label,
+    Listing,
+    Msg,
+    Num,
+    ProductRequirements,
+)
 from greenmatch.money import Money
 
 KEY = "reits"
@@ -37,12 +47,6 @@ ASSET_CLASSES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("heating", ("4.2.9", "6.5.2", "6.5.3")),  # heat pumps, integrated supply, clean district heating
     ("data_centres", ("6.6.2", "6.6.3")),  # green data centres
 )
-ASSET_CLASS_NAMES = {
-    "clean_energy": ("清洁能源", "clean energy"), "energy_storage": ("储能", "energy storage"),
-    "water": ("水务", "water"), "waste": ("固废处理", "waste"), "ecological": ("生态环保", "ecological"),
-    "park_infrastructure": ("园区基础设施", "park infrastructure"), "heating": ("供热", "heating"),
-    "data_centres": ("数据中心", "data centres"),
-}
 
 
 @dataclass(frozen=True)
@@ -105,80 +109,70 @@ class ReitsPlugin(InstrumentPlugin):
         vetoes = financing_vetoes(project, KEY, self.rules)
         classes = self.asset_classes(project)
         if not classes:
-            vetoes.append(Reason("no category maps to a REITs asset class (clean energy, storage, water, waste, "
-                                 "ecological, park infrastructure, heating, data centres)",
-                                 "项目类别不属于REITs资产类别（清洁能源、储能、水务、固废、生态环保、园区基础设施、供热、数据中心）"))
+            vetoes.append(Msg("no category maps to a REITs asset class (%(classes)s)",
+                              classes=Listing(Label("param_value", k) for k, _ in s.asset_classes)))
         years = project.operating_years()
         if project.stage != "operation":
-            vetoes.append(Reason(f"not yet operating: REITs need {s.min_operating_years} years of operation",
-                                 f"项目尚未运营：REITs要求运营满 {s.min_operating_years} 年"))
+            vetoes.append(Msg("not yet operating: REITs need %(years)s years of operation",
+                              years=s.min_operating_years))
         elif years is None:
-            vetoes.append(Reason("commissioning year unknown: REITs need "
-                                 f"{s.min_operating_years} years of operation",
-                                 f"投运年份未知：REITs要求运营满 {s.min_operating_years} 年"))
+            vetoes.append(Msg("commissioning year unknown: REITs need %(years)s years of operation",
+                              years=s.min_operating_years))
         elif years < s.min_operating_years:
-            vetoes.append(Reason(f"operating {years} years; REITs need {s.min_operating_years}",
-                                 f"已运营 {years} 年；REITs要求运营满 {s.min_operating_years} 年"))
+            vetoes.append(Msg("operating %(years)s years; REITs need %(need)s", years=years,
+                              need=s.min_operating_years))
         ncf = project.annual_net_cash_flow_cny
         if ncf is None or ncf <= 0:
-            shown_en = "unknown" if ncf is None else f"¥{ncf:,.0f}"
-            shown_zh = "未知" if ncf is None else f"{ncf:,.0f} 元"
-            vetoes.append(Reason(f"annual net operating cash flow {shown_en}: REITs need a positive cash flow",
-                                 f"年经营性净现金流 {shown_zh}：REITs要求现金流为正"))
+            vetoes.append(Msg("annual net operating cash flow %(ncf)s: REITs need a positive cash flow",
+                              ncf=Msg("unknown") if ncf is None else Amount(ncf)))
         if project.is_concession:
             # 发改投资〔2024〕1014号: the remaining concession term must cover the fund (setting, ⚠ platform choice)
             need = s.min_remaining_concession_years
             end = project.concession_end_year
             left = None if end is None else end - dt.date.today().year
             if left is None:
-                vetoes.append(Reason(
-                    f"concession asset without a concession end year: REITs need {need} years left",
-                    f"特许经营类资产未填报特许经营期限届满年份：REITs要求剩余期限不少于 {need} 年"))
+                vetoes.append(Msg("concession asset without a concession end year: REITs need %(need)s years left",
+                                  need=need))
             elif left < need:
-                vetoes.append(Reason(
-                    f"concession ends in {end} ({max(left, 0)} years left): REITs need {need}",
-                    f"特许经营期至 {end} 年（剩余 {max(left, 0)} 年）：REITs要求剩余期限不少于 {need} 年"))
+                vetoes.append(Msg("concession ends in %(end)s (%(left)s years left): REITs need %(need)s",
+                                  end=end, left=max(left, 0), need=need))
         headroom = 0.0
         yld = self.distribution_yield_pct(project)
         if project.is_concession:
             irr = project.expected_irr_pct
             if irr is None:
-                vetoes.append(Reason(f"concession asset without an expected IRR: REITs need ≥ "
-                                     f"{s.min_concession_irr_pct}%",
-                                     f"特许经营类资产未提供预期内部收益率：要求不低于 {s.min_concession_irr_pct}%"))
+                vetoes.append(Msg("concession asset without an expected IRR: REITs need ≥ %(irr)s%%",
+                                  irr=Num(s.min_concession_irr_pct, None)))
             elif irr < s.min_concession_irr_pct:
-                vetoes.append(Reason(f"IRR {irr:.1f}% below {s.min_concession_irr_pct}% (concession assets)",
-                                     f"内部收益率 {irr:.1f}% 低于特许经营类要求 {s.min_concession_irr_pct}%"))
+                vetoes.append(Msg("IRR %(irr)s%% below %(need)s%% (concession assets)", irr=Num(irr, 1),
+                                  need=Num(s.min_concession_irr_pct, None)))
             else:
                 headroom = irr - s.min_concession_irr_pct
         elif yld is None:
-            vetoes.append(Reason("distribution yield unknown: give the annual net cash flow and asset value "
-                                 f"(REITs need ≥ {s.min_distribution_yield_pct}%)",
-                                 "现金流分派率无法计算：请填报年净现金流和资产价值"
-                                 f"（要求不低于 {s.min_distribution_yield_pct}%）"))
+            vetoes.append(Msg("distribution yield unknown: give the annual net cash flow and asset value (REITs need "
+                              "≥ %(need)s%%)", need=Num(s.min_distribution_yield_pct, None)))
         elif yld < s.min_distribution_yield_pct:
-            vetoes.append(Reason(f"distribution yield {yld:.1f}% below {s.min_distribution_yield_pct}%",
-                                 f"现金流分派率 {yld:.1f}% 低于 {s.min_distribution_yield_pct}%"))
+            vetoes.append(Msg("distribution yield %(yld)s%% below %(need)s%%",
+                              need=Num(s.min_distribution_yield_pct, None), yld=Num(yld, 1)))
         else:
             headroom = yld - s.min_distribution_yield_pct
         value = project.asset_value_cny
         if value is None:
-            vetoes.append(Reason(f"asset value unknown: a first issue needs ¥{s.min_asset_value_cny:,.0f}",
-                                 f"资产价值未知：首发要求不低于 {s.min_asset_value_cny:,.0f} 元"))
+            vetoes.append(Msg("asset value unknown: a first issue needs %(need)s", need=Amount(s.min_asset_value_cny)))
         elif value < s.min_asset_value_cny:
-            vetoes.append(Reason(f"asset value ¥{value:,.0f} below the ¥{s.min_asset_value_cny:,.0f} "
-                                 "a first issue needs",
-                                 f"资产价值 {value:,.0f} 元低于首发要求 {s.min_asset_value_cny:,.0f} 元"))
+            vetoes.append(Msg("asset value %(value)s below the %(need)s a first issue needs", value=Amount(value),
+                              need=Amount(s.min_asset_value_cny)))
         if vetoes:
             return InstrumentFit(KEY, False, 0.0, tuple(vetoes))
-        names_en = ", ".join(ASSET_CLASS_NAMES.get(c, (c, c))[1] for c in classes)
-        names_zh = "、".join(ASSET_CLASS_NAMES.get(c, (c, c))[0] for c in classes)
-        ret_en = (f"IRR {project.expected_irr_pct:.1f}% ≥ {s.min_concession_irr_pct}%" if project.is_concession
-                  else f"distribution yield {yld:.1f}% ≥ {s.min_distribution_yield_pct}%")
-        ret_zh = (f"内部收益率 {project.expected_irr_pct:.1f}% ≥ {s.min_concession_irr_pct}%" if project.is_concession
-                  else f"现金流分派率 {yld:.1f}% ≥ {s.min_distribution_yield_pct}%")
-        reasons = (Reason(f"asset class: {names_en}; operating {years} years; {ret_en}; asset value ¥{value:,.0f}",
-                          f"资产类别：{names_zh}；已运营 {years} 年；{ret_zh}；资产价值 {value:,.0f} 元"),)
+        if project.is_concession:
+            ret = Msg("IRR %(irr)s%% ≥ %(need)s%%", irr=Num(project.expected_irr_pct, 1),
+                      need=Num(s.min_concession_irr_pct, None))
+        else:
+            ret = Msg("distribution yield %(yld)s%% ≥ %(need)s%%", need=Num(s.min_distribution_yield_pct, None),
+                      yld=Num(yld, 1))
+        reasons = (Msg("asset class: %(classes)s; operating %(years)s years; %(ret)s; asset value %(value)s",
+                       classes=Listing(Label("param_value", c) for c in classes), years=years,
+                       value=Amount(value), ret=ret),)
         fit = s.base_fit + min(s.max_headroom_bonus, s.headroom_bonus_per_pct * headroom)
         return InstrumentFit(KEY, True, min(1.0, fit), reasons)
 

@@ -20,7 +20,8 @@ from greenmatch.catalog.assessment import (
 )
 from greenmatch.catalog.rules_settings import DEFAULT_RULES, RuleSettings
 from greenmatch.facts import ProjectFacts
-from greenmatch.instruments import InstrumentFit, InstrumentPlugin, Reason, load_plugins
+from greenmatch.instruments import InstrumentFit, InstrumentPlugin, load_plugins
+from greenmatch.text import Msg, render, to_json
 
 CLEAN_PV: dict[str, Any] = {
     "name": "分布式光伏电站", "description": "屋顶光伏发电", "industry_code": "4416", "region_code": "320500",
@@ -316,10 +317,11 @@ def test_label_thresholds_are_settings():
 def test_formula_is_published_and_consistent():
     assert sum(c["max_points"] for c in SCORE_FORMULA["components"]) == 100
     assert SCORE_FORMULA["labels"] == {"dark_green": 80, "light_green": 60, "yellow": 40, "red": 0}
-    assert "√√" in SCORE_FORMULA["components"][0]["en"] and SCORE_FORMULA["text_zh"]
+    assert "√√" in render(SCORE_FORMULA["components"][0]["text"], "en")
+    assert render(SCORE_FORMULA["text"], "zh_CN").startswith("得分 = 目录类别")
     custom = score_formula(RuleSettings.from_mapping({"label_yellow_min": 30}))
     assert custom["labels"]["yellow"] == 30 and custom["caps"][0]["max_score"] == 29
-    json.dumps(SCORE_FORMULA, ensure_ascii=False)
+    json.dumps(to_json(SCORE_FORMULA), ensure_ascii=False)
 
 
 # -- instruments and the API shape ------------------------------------------------------------------------
@@ -338,7 +340,7 @@ class Always(InstrumentPlugin):
     name_zh = name_en = "always"
 
     def assess(self, project: ProjectFacts) -> InstrumentFit:
-        return InstrumentFit(self.key, True, 0.5, (Reason("fine", "好"),))
+        return InstrumentFit(self.key, True, 0.5, (Msg("fine"),))
 
 
 def test_one_entry_per_plugin_in_order_and_a_broken_plugin_is_contained(caplog):

@@ -435,7 +435,7 @@ def test_export_is_a_real_workbook_of_the_bureaus_jurisdiction(io_client, auth, 
     assert pv["Industry code (GB/T 4754)"] == "4416" and pv["Industry"] == "太阳能发电"
     assert pv["Catalogue codes"] == "4.2.2" and pv["Catalogue categories"] == "太阳能利用设施建设和运营"
     assert pv["Financing need (CNY)"] == 150_000_000 and pv["Total investment (CNY)"] == 220_000_000
-    assert pv["Status"] == "已入库 approved" and pv["Stage"] == "建设 construction"
+    assert pv["Status"] == "已入库 approved" and pv["Stage"] == "建设阶段 construction"
     assert pv["Submitted on"] is not None and pv["Decided on"] is not None
     need_col = header_en.index("Financing need (CNY)") + 1
     assert ws.cell(row=3, column=need_col).number_format == "#,##0.00"

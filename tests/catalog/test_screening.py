@@ -122,7 +122,7 @@ def test_missing_eia_vetoes_credit_bonds_reits(stage):
     assert not result.label_vetoed
     (veto,) = result.vetoes
     assert veto.code == "eia_missing"
-    assert f"project in {stage} without EIA approval" in veto.reason.en
+    assert f"project in the {stage} stage without EIA approval" in veto.reason.en
     assert "green credit, green bonds, infrastructure REITs" in veto.reason.en
     assert "环评批复" in veto.reason.zh
     assert result.reasons_for("green_insurance") == [] and result.reasons_for("green_fund") == []

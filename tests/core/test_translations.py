@@ -1,9 +1,10 @@
-"""The pages speak Chinese: every gettext string of the templates and of the web layer has a zh_CN
-translation, the placeholders survive translation, and the committed .mo matches the .po.
+"""The pages speak Chinese: every gettext string and message code (``Msg``/``N_``, greenmatch.text) of the
+templates and of every package has a zh_CN translation, the placeholders survive translation, and the
+committed .mo matches the .po.
 
 Regenerate after changing strings (from the repository root)::
 
-    pybabel extract -F babel.cfg -k _l -o /tmp/messages.pot .   # every package and the templates
+    pybabel extract -F babel.cfg -k _l -k Msg -k N_ -o /tmp/messages.pot .   # every package and the templates
     pybabel update -i /tmp/messages.pot -d platform/greenmatch/translations -l zh_CN --no-fuzzy-matching
     # translate the new entries in messages.po, then
     pybabel compile -d platform/greenmatch/translations -l zh_CN
@@ -22,7 +23,7 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "platform" / "greenmatch" / "translations" / "zh_CN" / "LC_MESSAGES"
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None, "Msg": None, "N_": None}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 

@@ -16,12 +16,12 @@ from greenmatch.instruments import (
     InstrumentFit,
     InstrumentPlugin,
     ProductRequirements,
-    Reason,
     load_plugins,
 )
 from greenmatch.matching.baseline import baseline_run
 from greenmatch.matching.engine import MatchEngine
 from greenmatch.matching.settings import MatchSettings
+from greenmatch.text import Msg
 
 sys.path.append(str(Path(__file__).resolve().parents[2]))  # the repository root, for bench.synthetic
 from bench.synthetic import generate
@@ -38,7 +38,7 @@ class _Simple(InstrumentPlugin):
         if self.key == "green_insurance":
             ok = bool(project.risk_exposures)
         fit = 0.4 + 0.1 * len(getattr(project, self.fact, ())) if ok else 0.0
-        return InstrumentFit(self.key, ok, min(fit, 1.0), (Reason(f"{self.key} ok", f"{self.key} 可行"),))
+        return InstrumentFit(self.key, ok, min(fit, 1.0), (Msg(f"{self.key} ok"),))
 
     def project_tags(self, project: ProjectFacts) -> Mapping[str, float]:
         return {f"{self.key}:{v}": 0.8 for v in getattr(project, self.fact, ())}

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from greenmatch.facts import ProductFacts, ProjectFacts
-from greenmatch.instruments import InstrumentFit, InstrumentPlugin, ProductRequirements, Reason
+from greenmatch.instruments import InstrumentFit, InstrumentPlugin, ProductRequirements
 from greenmatch.matching.engine import MatchEngine, Outcome
 from greenmatch.matching.graph import (
     ACTIVITY_OF,
@@ -35,6 +35,7 @@ from greenmatch.matching.graph import (
 )
 from greenmatch.matching.network import MatchGraph
 from greenmatch.matching.settings import PATH_COMPONENTS, MatchSettings
+from greenmatch.text import Msg, render
 
 
 class LoanPlugin(InstrumentPlugin):
@@ -44,7 +45,7 @@ class LoanPlugin(InstrumentPlugin):
 
     def assess(self, project: ProjectFacts) -> InstrumentFit:
         return InstrumentFit(self.key, bool(project.categories), 0.7 if project.categories else 0.0,
-                             (Reason("catalogue project", "目录内项目"),))
+                             (Msg("catalogue project"),))
 
     def project_tags(self, project: ProjectFacts) -> Mapping[str, float]:
         return {f"green_credit:collateral:{c}": 0.5 for c in project.collateral}
@@ -110,7 +111,7 @@ def test_category_hierarchy_up_to_the_root(graph: MatchGraph) -> None:
     assert edge(graph, (CATEGORY, "4.2.2"), (CATEGORY, "4.2")) == {"rel": BROADER, "weight": s.category_up_decay}
     assert edge(graph, (CATEGORY, "4.2"), (CATEGORY, "4"))["weight"] == s.category_up_decay
     assert edge(graph, (CATEGORY, "4"), (CATEGORY, CATEGORY_ROOT))["weight"] == s.category_root_decay
-    assert graph.G.nodes[(CATEGORY, "4.2.2")]["label_zh"] == "4.2.2 太阳能利用设施建设和运营"
+    assert render(graph.G.nodes[(CATEGORY, "4.2.2")]["label"], "zh_CN") == "4.2.2 太阳能利用设施建设和运营"
 
 
 def test_region_hierarchy_follows_the_code_prefixes(graph: MatchGraph) -> None:
@@ -118,7 +119,7 @@ def test_region_hierarchy_follows_the_code_prefixes(graph: MatchGraph) -> None:
     assert edge(graph, (REGION, "130702"), (REGION, "130700")) == {"rel": WITHIN, "weight": s.region_up_decay}
     assert edge(graph, (REGION, "130700"), (REGION, "130000"))["weight"] == s.region_up_decay
     assert edge(graph, (REGION, "130000"), (REGION, REGION_ROOT))["weight"] == s.region_root_decay
-    assert graph.G.nodes[(REGION, "130700")]["label_zh"] == "张家口市"
+    assert render(graph.G.nodes[(REGION, "130700")]["label"], "zh_CN") == "河北省张家口市"
 
 
 def test_industry_hierarchy_and_catalogue_activity_edges(graph: MatchGraph) -> None:
@@ -154,7 +155,7 @@ def test_product_targeting_edges(graph: MatchGraph) -> None:
     assert tags == {(TAG, "green_credit:collateral:ccer"): 0.5, (TAG, "green_credit:collateral:receivables"): 0.5}
     assert edge(graph, q, (INSTRUMENT, "green_credit"))["weight"] == 1.0
     assert edge(graph, q, (INSTITUTION, 3))["weight"] == 1.0
-    assert graph.G.nodes[q]["label_zh"] == "产品: 光伏贷"
+    assert render(graph.G.nodes[q]["label"], "zh_CN") == "产品: 光伏贷"
 
 
 def test_untargeted_product_attaches_to_the_roots(graph: MatchGraph) -> None:
@@ -177,7 +178,7 @@ def test_validate_reports_a_sound_graph_and_catches_problems() -> None:
     assert g.validate() == []
     assert g.G.number_of_nodes() > 3220 + 318 + 1900  # every region, catalogue item and industry
     g.G.add_edge((CATEGORY, "4"), (CATEGORY, "4.2.2"), rel=BROADER, weight=0.5)
-    g.G.add_node((PRODUCT, 99), kind=PRODUCT, label_zh="x", label_en="x")
+    g.G.add_node((PRODUCT, 99), kind=PRODUCT, label="x")
     g.G.add_edge((PRODUCT, 99), (TAG, "x"), rel=OFFERS_TAG, weight=1.5)
     problems = g.validate()
     assert any("cycle" in p for p in problems)

@@ -13,11 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from greenmatch.facts import CERTIFICATIONS, COLLATERAL, RISK_EXPOSURES, STAGES, ProductFacts, ProjectFacts
-from greenmatch.instruments import InstrumentFit, InstrumentPlugin, ProductRequirements, Reason
+from greenmatch.instruments import InstrumentFit, InstrumentPlugin, ProductRequirements
 from greenmatch.matching.engine import MatchEngine, Outcome
 from greenmatch.matching.formulas import amount_fit, policy_score
 from greenmatch.matching.hard_rules import hard_mask
 from greenmatch.matching.settings import MatchSettings
+from greenmatch.text import Msg
 
 
 class CreditPlugin(InstrumentPlugin):
@@ -30,9 +31,9 @@ class CreditPlugin(InstrumentPlugin):
 
     def assess(self, project: ProjectFacts) -> InstrumentFit:
         if not project.categories or project.compliance.get("major_env_penalty_3y"):
-            return InstrumentFit(self.key, False, 0.0, (Reason("not a green loan case", "不符合绿色贷款条件"),))
+            return InstrumentFit(self.key, False, 0.0, (Msg("not a green loan case"),))
         fit = 0.5 + 0.1 * len(project.collateral) + (0.2 if project.stage == "operation" else 0.0)
-        return InstrumentFit(self.key, True, fit, (Reason("catalogue project", "目录内项目"),))
+        return InstrumentFit(self.key, True, fit, (Msg("catalogue project"),))
 
     def project_tags(self, project: ProjectFacts) -> Mapping[str, float]:
         tags = {f"green_credit:collateral:{c}": 0.5 for c in project.collateral}
@@ -65,7 +66,7 @@ class InsurancePlugin(InstrumentPlugin):
 
     def assess(self, project: ProjectFacts) -> InstrumentFit:
         ok = bool(project.risk_exposures)
-        return InstrumentFit(self.key, ok, 0.9 if ok else 0.0, (Reason("insurable risk", "存在可保风险"),))
+        return InstrumentFit(self.key, ok, 0.9 if ok else 0.0, (Msg("insurable risk"),))
 
     def project_tags(self, project: ProjectFacts) -> Mapping[str, float]:
         return {f"green_insurance:cover:{r}": 1.0 for r in project.risk_exposures}
@@ -315,7 +316,7 @@ def test_every_kept_match_is_explained() -> None:
         assert 0 <= m.score <= 1
         for path in m.paths:
             assert path.nodes[0] == ("project", m.project_id) and path.nodes[-1] == ("product", m.product_id)
-            assert len(path.labels_zh) == len(path.labels_en) == len(path.nodes)
+            assert len(path.parts) == len(path.nodes) == len(path.labels("en"))
             assert path.labels("zh")[-1].startswith("产品: ") and path.labels("en")[-1].startswith("product: ")
         assert [p.contribution for p in m.paths] == sorted((p.contribution for p in m.paths), reverse=True)
         assert sum(m.components.values()) == pytest.approx(m.score, abs=1e-9)
@@ -336,7 +337,7 @@ def test_runs_are_deterministic_and_independent_of_chunking() -> None:
     forked = MatchEngine(PLUGINS, MatchSettings(product_top_l=12, workers=2)).run(projects, products, outcomes,
                                                                                 chunk_size=16)
     assert rows(forked) == rows(reference)
-    assert [[p.labels_zh for p in m.paths] for m in forked] == [[p.labels_zh for p in m.paths] for m in reference]
+    assert [[p.labels("zh_CN") for p in m.paths] for m in forked] == [[p.labels("zh_CN") for p in m.paths] for m in reference]
     # ties break by score desc, then product id asc
     for pid in {p.id for p in projects}:
         ranked = reference.for_project(pid)

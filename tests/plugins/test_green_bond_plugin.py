@@ -78,7 +78,7 @@ def test_params_and_requirements(bond, project):
                       ndrc).eligible
     refused = bond.check(project("pv_plant", financing_need_cny=900_000_000, total_investment_cny=1_000_000_000),
                          ndrc)
-    assert not refused.eligible and "financing_share_of_investment" in en(refused)
+    assert not refused.eligible and "financing share of the investment is 90%, outside the product's range [-∞, 80%]" in en(refused)
 
     exchange = ProductFacts("green_bond", bond.load_params({"bond_types": ["exchange_corporate"]}))
     assert bond.product_requirements(exchange.params).bounds == {}

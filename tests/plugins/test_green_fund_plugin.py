@@ -57,7 +57,7 @@ def test_params_and_requirements(fund, project):
     product = ProductFacts("green_fund", params)
     assert fund.check(project("hydrogen_equipment_maker"), product).eligible
     refused = fund.check(project("hydrogen_equipment_maker", financing_need_cny=80_000_000), product)
-    assert not refused.eligible and "financing_need_cny" in en(refused)
+    assert not refused.eligible and "financing need (CNY) is ¥80,000,000, outside the product's range [¥10,000,000, ¥50,000,000]" in en(refused)
     assert not fund.check(project("hydrogen_equipment_maker", certifications=[]), product).eligible
     with pytest.raises(ValidationError) as err:
         fund.load_params({"ticket_min_cny": 5, "ticket_max_cny": 1})

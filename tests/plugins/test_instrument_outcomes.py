@@ -92,7 +92,7 @@ def test_project_without_eia_refused_by_credit_bonds_and_reits(project, builtin_
     for key in ("green_credit", "green_bond", "reits"):
         fit = builtin_plugins[key].assess(wind)
         assert not fit.eligible, key
-        assert f"project in {stage} without EIA approval" in texts(fit)
+        assert f"project in the {stage} stage without EIA approval" in texts(fit)
         assert "环评批复" in texts(fit, "zh")
     # insurance and funds are not EIA-vetoed (the fund notes the gap and lowers its fit)
     assert builtin_plugins["green_insurance"].assess(wind).eligible
@@ -135,7 +135,7 @@ def test_ccer_collateral_enables_the_pledge_variant(project, builtin_plugins):
     without = project("wind_farm_ccer", collateral=["fixed_assets"])
     assert "environmental_rights_pledge" in credit.variants(with_ccer)
     assert "environmental_rights_pledge" not in credit.variants(without)
-    assert "JR/T 0228-2021" in texts(credit.assess(with_ccer)) and "ccer" in texts(credit.assess(with_ccer))
+    assert "JR/T 0228-2021" in texts(credit.assess(with_ccer)) and "CCER (certified emission reductions) can be pledged" in texts(credit.assess(with_ccer))
     pledge_product = ProductFacts("green_credit", credit.load_params({"variants": ["environmental_rights_pledge"]}))
     assert credit.check(with_ccer, pledge_product).eligible
     assert not credit.check(without, pledge_product).eligible

@@ -66,7 +66,7 @@ def test_concession_assets_judged_on_irr(reits, project, irr, eligible):
     fit = reits.assess(project("pv_plant", is_concession=True, expected_irr_pct=irr, concession_end_year=2050,
                                annual_net_cash_flow_cny=30_000_000))
     assert fit.eligible is eligible
-    assert ("IRR 4.2% below 5.0%" in en(fit)) is (not eligible)
+    assert ("IRR 4.2% below 5%" in en(fit)) is (not eligible)
 
 
 def test_concession_without_irr(reits, project):

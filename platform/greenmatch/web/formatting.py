@@ -15,172 +15,34 @@ from flask import Flask
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 
+from .. import labels
+from ..text import render
 from ..catalog import reference
 
-# -- labels of the contract's codes (msgids in English; zh_CN in translations/) -------------------------
-PROJECT_STATUS = {
-    "draft": _l("Draft"),
-    "submitted": _l("Submitted"),
-    "returned": _l("Returned for changes"),
-    "approved": _l("Approved"),
-    "rejected": _l("Rejected"),
-}
-PRODUCT_STATUS = {"draft": _l("Draft"), "published": _l("Published"), "withdrawn": _l("Withdrawn")}
-ENGAGEMENT_STATUS = {
-    "requested": _l("Requested"),
-    "accepted": _l("Accepted"),
-    "declined": _l("Declined"),
-    "in_progress": _l("In progress"),
-    "financed": _l("Financed"),
-    "closed": _l("Closed"),
-    "expired": _l("Expired"),
-}
-RUN_STATUS = {"running": _l("Running"), "succeeded": _l("Succeeded"), "failed": _l("Failed")}
-STAGES = {"planning": _l("Planning"), "construction": _l("Construction"), "operation": _l("Operation")}
-CERTIFICATIONS = {
-    "green_factory": _l("Green factory"),
-    "green_park": _l("Green industrial park"),
-    "green_supply_chain": _l("Green supply chain"),
-    "green_design_product": _l("Green design product"),
-    "zero_carbon_factory": _l("Zero-carbon factory"),
-    "specialized_sme": _l("Specialised and sophisticated SME"),
-    "little_giant": _l("“Little giant” enterprise"),
-    "high_tech": _l("High-tech enterprise"),
-}
-COLLATERAL = {
-    "carbon_allowance": _l("Carbon emission allowances"),
-    "ccer": _l("CCER (certified emission reductions)"),
-    "pollutant_rights": _l("Pollutant discharge rights"),
-    "energy_use_rights": _l("Energy-use rights"),
-    "water_rights": _l("Water rights"),
-    "green_power_certificates": _l("Green power certificates"),
-    "receivables": _l("Receivables"),
-    "charging_rights": _l("Charging fee rights"),
-    "intellectual_property": _l("Intellectual property"),
-    "fixed_assets": _l("Fixed assets"),
-}
-RISK_EXPOSURES = {
-    "pollution_liability": _l("Environmental pollution liability"),
-    "first_of_kind_equipment": _l("First-of-kind major equipment"),
-    "new_material_first_batch": _l("First batch of new materials"),
-    "building_performance": _l("Green building performance"),
-    "climate_catastrophe": _l("Climate and catastrophe risk"),
-    "carbon_sink": _l("Carbon sink"),
-    "tech_rnd": _l("Green technology R&D"),
-}
-BENEFITS = {
-    "energy_saving_tce": _l("Energy saved (tce per year)"),
-    "co2_reduction_t": _l("CO₂ reduction (t per year)"),
-    "renewable_generation_mwh": _l("Renewable generation (MWh per year)"),
-    "water_saving_t": _l("Water saved (t per year)"),
-}
-LABELS = {
-    "dark_green": _l("Dark green"),
-    "light_green": _l("Light green"),
-    "yellow": _l("Yellow"),
-    "red": _l("Red"),
-}
-INSTITUTION_TYPES = {
-    "bank": _l("Bank"),
-    "insurer": _l("Insurer"),
-    "securities": _l("Securities firm"),
-    "fund_manager": _l("Fund manager"),
-    "other": _l("Other"),
-}
-ORG_KINDS = {
-    "enterprise": _l("Enterprise"),
-    "institution": _l("Financial institution"),
-    "bureau": _l("Industry bureau"),
-    "platform": _l("Platform"),
-}
-ROLES = {
-    "enterprise": _l("Enterprise"),
-    "institution": _l("Financial institution"),
-    "bureau": _l("Industry bureau"),
-    "admin": _l("Administrator"),
-}
-CATEGORY_SOURCES = {"declared": _l("declared"), "suggested": _l("suggested"), "confirmed": _l("confirmed")}
-SCORE_ITEMS = {
-    "category": _l("Catalogue category"),
-    "verification": _l("Verification"),
-    "benefits": _l("Environmental benefits"),
-    "certifications": _l("Certifications"),
-    "compliance": _l("Compliance"),
-    "greenwashing_signals": _l("Greenwashing signals"),
-}
-SIGNALS = {
-    "category_industry_mismatch": _l("Categories do not fit the industry"),
-    "implausible_benefit": _l("Implausible benefit for the investment"),
-    "renewable_without_generation_category": _l("Generation claimed without a generation category"),
-    "whole_firm_on_small_project": _l("Whole firm labelled green on a small project"),
-    "financing_exceeds_investment": _l("Financing need above total investment"),
-}
-# Product params of the built-in plugins (JSON-Schema property names) and their enum values.
-PARAMS = {
-    "min_amount_cny": _l("Minimum financing need (CNY)"),
-    "max_amount_cny": _l("Maximum financing need (CNY)"),
-    "regions": _l("Regions served"),
-    "categories": _l("Green categories"),
-    "stages": _l("Project stages"),
-    "variants": _l("Loan variants"),
-    "accepted_collateral": _l("Accepted collateral"),
-    "indicative_rate_pct": _l("Indicative annual rate (%)"),
-    "max_tenor_years": _l("Maximum tenor (years)"),
-    "bond_types": _l("Bond types"),
-    "min_issue_size_cny": _l("Minimum issue size (CNY)"),
-    "issuer_min_rating": _l("Minimum issuer rating"),
-    "max_proceeds_share": _l("Largest share of total investment (0–1)"),
-    "tenor_years": _l("Tenor (years)"),
-    "asset_classes": _l("Asset classes"),
-    "min_asset_value_cny": _l("Minimum asset value (CNY)"),
-    "min_operating_years": _l("Minimum years in operation"),
-    "min_distribution_yield_pct": _l("Minimum distribution yield (%)"),
-    "allow_concession": _l("Concession assets accepted"),
-    "cover_types": _l("Covers offered"),
-    "focus": _l("Investment focus"),
-    "ticket_min_cny": _l("Minimum ticket (CNY)"),
-    "ticket_max_cny": _l("Maximum ticket (CNY)"),
-    "max_equity_share_pct": _l("Largest equity stake (%)"),
-    "sectors": _l("Sectors"),
-    "min_co2_reduction_t": _l("Minimum annual CO₂ reduction (t)"),
-}
-PARAM_VALUES = {
-    **STAGES,
-    **COLLATERAL,
-    **RISK_EXPOSURES,
-    "carbon_reduction_facility": _l("PBoC carbon-reduction facility"),
-    "energy_efficiency": _l("Energy-efficiency credit"),
-    "environmental_rights_pledge": _l("Environmental-rights pledge loan"),
-    "general": _l("General green loan"),
-    "ndrc_enterprise": _l("NDRC enterprise bond"),
-    "exchange_corporate": _l("Exchange corporate bond"),
-    "interbank_debt_financing": _l("Interbank debt financing instrument"),
-    "financial": _l("Financial bond"),
-    "carbon_neutral": _l("Carbon-neutral bond"),
-    "clean_energy": _l("Clean energy"),
-    "energy_storage": _l("Energy storage"),
-    "water": _l("Water supply and treatment"),
-    "waste": _l("Waste treatment"),
-    "ecological": _l("Ecological protection"),
-    "park_infrastructure": _l("Industrial park infrastructure"),
-    "heating": _l("Heating"),
-    "data_centres": _l("Data centres"),
-    "nev": _l("New-energy vehicles"),
-    "specialized_sme": CERTIFICATIONS["specialized_sme"],
-    "little_giant": CERTIFICATIONS["little_giant"],
-    "high_tech": CERTIFICATIONS["high_tech"],
-    "green_technology": _l("Green technology"),
-    "pollution_control": _l("Pollution control"),
-    "ecological_restoration": _l("Ecological restoration"),
-    "resource_efficiency": _l("Resource efficiency"),
-    "green_transport": _l("Green transport"),
-    "coal_power": _l("Coal power"),
-    "petrochemicals": _l("Petrochemicals"),
-    "chemicals": _l("Chemicals"),
-    "steel": _l("Iron and steel"),
-    "nonferrous_smelting": _l("Non-ferrous smelting"),
-    "building_materials": _l("Building materials"),
-}
+
+# -- labels of the contract's codes: greenmatch.labels (the one label module), lazily translated here ----------
+def _lazy(table: Mapping[str, str]) -> dict[str, Any]:
+    return {key: _l(msgid) for key, msgid in table.items()}
+
+
+PROJECT_STATUS = _lazy(labels.PROJECT_STATUS)
+PRODUCT_STATUS = _lazy(labels.PRODUCT_STATUS)
+ENGAGEMENT_STATUS = _lazy(labels.ENGAGEMENT_STATUS)
+RUN_STATUS = _lazy(labels.RUN_STATUS)
+STAGES = _lazy(labels.STAGES)
+CERTIFICATIONS = _lazy(labels.CERTIFICATIONS)
+COLLATERAL = _lazy(labels.COLLATERAL)
+RISK_EXPOSURES = _lazy(labels.RISK_EXPOSURES)
+BENEFITS = _lazy(labels.BENEFITS)
+LABELS = _lazy(labels.LABELS)
+INSTITUTION_TYPES = _lazy(labels.INSTITUTION_TYPES)
+ORG_KINDS = _lazy(labels.ORG_KINDS)
+ROLES = _lazy(labels.ROLES)
+CATEGORY_SOURCES = _lazy(labels.CATEGORY_SOURCES)
+SCORE_ITEMS = _lazy(labels.SCORE_ITEMS)
+SIGNALS = _lazy(labels.SIGNALS)
+PARAMS = _lazy(labels.PARAMS)
+PARAM_VALUES = _lazy(labels.PARAM_VALUES)
 LABEL_COLOURS = {"dark_green": "gm-label-dark-green", "light_green": "gm-label-light-green",
                  "yellow": "gm-label-yellow", "red": "gm-label-red"}
 STATUS_COLOURS = {
@@ -367,7 +229,7 @@ def register(app: Flask) -> None:
     filters = {
         "money": money, "money_full": money_full, "number": number, "percent": percent, "day": day,
         "datetime": datetime, "region": region_label, "category": category_label, "category_name": category_name,
-        "industry": industry_label, "instrument": instrument_name,
+        "industry": industry_label, "instrument": instrument_name, "t": render,
     }
     app.jinja_env.filters.update(filters)
     app.jinja_env.globals.update(

@@ -13,13 +13,7 @@ from flask import Flask
 from flask_babel import Domain, get_locale
 from flask_babel import _get_current_context as current_context
 
-
-def locale_names(locale) -> list[str]:
-    names = [str(locale)]
-    if locale.territory:
-        names.append(f"{locale.language}_{locale.territory}")
-    names.append(locale.language)
-    return list(dict.fromkeys(names))
+from ..text import locale_names
 
 
 class LocaleDomain(Domain):

@@ -20,12 +20,22 @@ from marshmallow import fields, validate
 
 from greenmatch.catalog.assessment import co2_reduction_t
 from greenmatch.catalog.rules_settings import SettingsBase
-from greenmatch.catalog.screening import SECTOR_NAMES, compliance, two_high
+from greenmatch.catalog.screening import compliance, two_high
 from greenmatch.facts import ProjectFacts
-from greenmatch.instruments import CommonParamsSchema, InstrumentFit, InstrumentPlugin, ProductRequirements, Reason
+from greenmatch.instruments import (
+    CommonParamsSchema,
+    InstrumentFit,
+    InstrumentPlugin,
+    Label,
+    Listing,
+    Msg,
+    Num,
+    ProductRequirements,
+)
+from greenmatch.labels import SECTORS as SECTOR_LABELS
 
 KEY = "transition_finance"
-SECTORS = tuple(SECTOR_NAMES)
+SECTORS = tuple(SECTOR_LABELS)
 
 
 @dataclass(frozen=True)
@@ -51,38 +61,45 @@ class TransitionFinancePlugin(InstrumentPlugin):
     description_zh = "面向钢铁、煤电、建材等“两高”行业存量装置节能降碳改造的转型贷款。"
     description_en = "Transition loans for retrofits of existing plants in 两高 sectors (steel, coal power, cement...)."
     params_schema = TransitionParamsSchema
+    # this package's own Chinese for the message codes it returns (the platform's catalogue does not know them)
+    messages_zh = {
+        "transition finance serves 两高 sectors; this project is not one — green instruments fit better":
+            "转型金融面向“两高”行业；本项目不属于，宜选择绿色金融工具",
+        "sector %(sector)s has no transition-finance standard here (covered: %(covered)s)":
+            "“%(sector)s”行业暂无转型金融标准（已覆盖：%(covered)s）",
+        "no EIA approval for a plant in construction or operation": "在建或运营装置缺少环评批复",
+        "retrofit of a %(sector)s plant: %(categories)s": "%(sector)s存量装置改造：%(categories)s",
+        "annual CO2 reduction %(co2)s t": "年减排 %(co2)s 吨CO2",
+        "quantify the annual CO2 reduction: transition loans are priced on it": "请量化年碳减排量：转型贷款据此定价",
+    }
     settings_class = TransitionSettings
 
     def assess(self, project: ProjectFacts) -> InstrumentFit:
         s: TransitionSettings = self.settings
         th = two_high(project, self.rules)
         if not th.flag:
-            return InstrumentFit(KEY, False, 0.0, (Reason(
-                "transition finance serves 两高 sectors; this project is not one — green instruments fit better",
-                "转型金融面向“两高”行业；本项目不属于，宜选择绿色金融工具"),))
-        sector_zh, sector_en = SECTOR_NAMES.get(th.sector, (th.sector, th.sector))
+            return InstrumentFit(KEY, False, 0.0, (Msg(
+                "transition finance serves 两高 sectors; this project is not one — green instruments fit better"),))
+        sector = Label("sector", th.sector)
         vetoes = []
         if th.sector not in s.eligible_sectors:
-            vetoes.append(Reason(f"sector {th.sector} has no transition-finance standard here "
-                                 f"(covered: {', '.join(s.eligible_sectors)})",
-                                 f"“{sector_zh}”行业暂无转型金融标准"))
+            vetoes.append(Msg("sector %(sector)s has no transition-finance standard here (covered: %(covered)s)",
+                              sector=sector, covered=Listing(Label("sector", x) for x in s.eligible_sectors)))
         if th.blocks_financing and th.reason is not None:
             vetoes.append(th.reason)
         if compliance(project, self.rules).has("eia_missing"):
-            vetoes.append(Reason("no EIA approval for a plant in construction or operation",
-                                 "在建或运营装置缺少环评批复"))
+            vetoes.append(Msg("no EIA approval for a plant in construction or operation"))
         if vetoes:
             return InstrumentFit(KEY, False, 0.0, tuple(vetoes))
         co2 = co2_reduction_t(project, self.rules) or 0.0
-        reasons = [Reason(f"retrofit of a {sector_en} plant: {', '.join(project.categories)}",
-                          f"{sector_zh}存量装置改造：{'、'.join(project.categories)}")]
+        reasons = [Msg("retrofit of a %(sector)s plant: %(categories)s", sector=sector,
+                       categories=Listing(project.categories))]
         fit = s.base_fit
         if co2 > 0:
             fit += s.quantified_bonus
-            reasons.append(Reason(f"annual CO2 reduction {co2:,.0f} t", f"年减排 {co2:,.0f} 吨CO2"))
+            reasons.append(Msg("annual CO2 reduction %(co2)s t", co2=Num(co2)))
         else:
-            reasons.append(Reason("quantify the annual CO2 reduction: transition loans are priced on it",
-                                  "请量化年碳减排量：转型贷款据此定价"))
+            reasons.append(Msg("quantify the annual CO2 reduction: transition loans are priced on it"))
         return InstrumentFit(KEY, True, min(1.0, fit), tuple(reasons))
 
     def project_tags(self, project: ProjectFacts) -> Mapping[str, float]:
