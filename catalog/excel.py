@@ -35,6 +35,7 @@ from greenmatch.accounts.service import new_claim_code
 from greenmatch.codes import region_covers, uscc_problem
 from greenmatch.errors import ApiError, Forbidden, Invalid, flatten_messages
 from greenmatch.extensions import db
+from greenmatch.text import Msg, Name, render
 
 from . import reference, service
 from .models import Project
@@ -193,8 +194,8 @@ def template_workbook() -> Workbook:
 class FileProblem(Invalid):
     """The uploaded file as a whole cannot be imported (422 naming ``file``)."""
 
-    def __init__(self, message: str):
-        super().__init__(f"file: {message}", fields={"file": [message]})
+    def __init__(self, message: Msg):
+        super().__init__(Msg("%(field)s: %(message)s", field="file", message=message), fields={"file": [message]})
 
 
 @dataclass
@@ -208,16 +209,16 @@ def read_upload(filename: str | None, content: bytes, max_rows: int) -> Sheet:
     """Rows of an ``.xlsx`` or ``.csv`` upload; :class:`FileProblem` when unreadable, of the wrong type or
     longer than ``max_rows`` data rows (plus up to :data:`HEADER_SCAN_ROWS` header rows)."""
     if not content:
-        raise FileProblem("the file is empty")
+        raise FileProblem(Msg("the file is empty"))
     name = (filename or "").lower()
     ext = name.rsplit(".", 1)[-1] if "." in name else ""
     if content.startswith(b"\xd0\xcf\x11\xe0"):
-        raise FileProblem("old Excel 97-2003 (.xls) files are not supported; save it as .xlsx or CSV UTF-8")
+        raise FileProblem(Msg("old Excel 97-2003 (.xls) files are not supported; save it as .xlsx or CSV UTF-8"))
     if ext in ("xlsx", "xlsm") or (not ext and content.startswith(b"PK\x03\x04")):
         return Sheet(_xlsx_rows(content, max_rows))
     if ext in ("csv", "txt") or not ext:
         return Sheet(_csv_rows(content, max_rows))
-    raise FileProblem(f"unsupported file type .{ext}: upload an .xlsx workbook or a .csv file")
+    raise FileProblem(Msg("unsupported file type .%(ext)s: upload an .xlsx workbook or a .csv file", ext=ext))
 
 
 def _limit(max_rows: int) -> int:
@@ -236,7 +237,7 @@ def _xlsx_rows(content: bytes, max_rows: int) -> list[tuple[int, list[Any]]]:
     try:
         wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, InvalidFileException, KeyError, XML errors...
-        raise FileProblem("not a readable .xlsx workbook") from exc
+        raise FileProblem(Msg("not a readable .xlsx workbook")) from exc
     try:
         ws = _project_sheet(wb)
         rows: list[tuple[int, list[Any]]] = []
@@ -251,7 +252,7 @@ def _xlsx_rows(content: bytes, max_rows: int) -> list[tuple[int, list[Any]]]:
     except FileProblem:
         raise
     except Exception as exc:
-        raise FileProblem("not a readable .xlsx workbook") from exc
+        raise FileProblem(Msg("not a readable .xlsx workbook")) from exc
     finally:
         wb.close()
 
@@ -271,13 +272,13 @@ def _decode(content: bytes) -> str:
     try:  # Excel's "CSV" in a Chinese locale (GBK, a subset of GB18030)
         return content.decode("gb18030")
     except UnicodeDecodeError as exc:
-        raise FileProblem("the CSV is not UTF-8 text; save it as \"CSV UTF-8\"") from exc
+        raise FileProblem(Msg("the CSV is not UTF-8 text; save it as “CSV UTF-8”")) from exc
 
 
 def _csv_rows(content: bytes, max_rows: int) -> list[tuple[int, list[Any]]]:
     text = _decode(content)
     if "\x00" in text:
-        raise FileProblem("not a text CSV file (binary content); upload an .xlsx workbook or a .csv file")
+        raise FileProblem(Msg("not a text CSV file (binary content); upload an .xlsx workbook or a .csv file"))
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", "\t", ";"), key=first_line.count)
     rows: list[tuple[int, list[Any]]] = []
@@ -290,7 +291,7 @@ def _csv_rows(content: bytes, max_rows: int) -> list[tuple[int, list[Any]]]:
             if len(rows) > _limit(max_rows):
                 raise _too_many(max_rows)
     except csv.Error as exc:
-        raise FileProblem(f"not a readable CSV file ({exc})") from exc
+        raise FileProblem(Msg("not a readable CSV file (%(error)s)", error=str(exc))) from exc
     return rows
 
 
@@ -311,7 +312,8 @@ def find_header(sheet: Sheet) -> tuple[Header, list[tuple[int, list[Any]]]]:
         seen: dict[str, Any] = {}
         for i, (column, _scale) in matches.items():
             if column.key in seen:
-                raise FileProblem(f"the columns {seen[column.key]!r} and {cells[i]!r} both give {column.key}")
+                raise FileProblem(Msg("the columns “%(a)s” and “%(b)s” both give %(key)s", a=seen[column.key],
+                                      b=cells[i], key=column.key))
             seen[column.key] = cells[i]
         ignored = [str(c).strip() for i, c in enumerate(cells) if i not in matches and c not in (None, "")]
         data = sheet.rows[position + 1:]
@@ -321,7 +323,8 @@ def find_header(sheet: Sheet) -> tuple[Header, list[tuple[int, list[Any]]]]:
                 data = data[1:]
         return Header(number, matches, ignored), data
     known = ", ".join(c.label for c in IMPORT_COLUMNS[:8])
-    raise FileProblem(f"no header row with known columns in the first {HEADER_SCAN_ROWS} rows (e.g. {known}, ...)")
+    raise FileProblem(Msg("no header row with known columns in the first %(rows)s rows (e.g. %(known)s, ...)",
+                          rows=HEADER_SCAN_ROWS, known=known))
 
 
 # ================================================================================================
@@ -442,8 +445,8 @@ class RowResult:
         if self.project_id is not None:
             out["project_id"] = self.project_id
             out["project_status"] = self.project_status
-        if self.errors:
-            out["errors"] = self.errors
+        if self.errors:  # message codes, rendered for the reader
+            out["errors"] = {name: [render(m) for m in messages] for name, messages in self.errors.items()}
         return out
 
 
@@ -472,7 +475,7 @@ IMPORT_ROLES = (Role.enterprise, Role.bureau)
 def import_projects(actor: User, filename: str | None, content: bytes) -> ImportResult:
     """Import the projects of an uploaded sheet, row by row (see the module docstring)."""
     if actor.role not in IMPORT_ROLES:
-        raise Forbidden("Only enterprises (their own drafts) and bureaus (their jurisdiction) import projects")
+        raise Forbidden(Msg("Only enterprises (their own drafts) and bureaus (their jurisdiction) import projects"))
     max_rows = setting("IMPORT_MAX_ROWS", DEFAULT_IMPORT_MAX_ROWS)
     sheet = read_upload(filename, content, max_rows)
     header, data_rows = find_header(sheet)
@@ -546,40 +549,45 @@ class _RowImporter:
         uscc = str(enterprise.get("enterprise_uscc") or "").strip().upper()
         if self.role == Role.enterprise:
             if uscc and uscc != (self.own_uscc or ""):
-                return {"enterprise_uscc": ["an enterprise imports projects of its own organisation only"]}, None
+                return {"enterprise_uscc": [Msg("an enterprise imports projects of its own organisation only")]}, None
             return {}, None
         if not uscc:
-            return {"enterprise_uscc": ["required: the unified social credit code of the project's enterprise"]}, None
+            return {"enterprise_uscc": [
+                Msg("required: the unified social credit code of the project's enterprise")]}, None
         problem = uscc_problem(uscc)
         if problem:
-            return {"enterprise_uscc": [f"invalid unified social credit code: {problem}"]}, None
+            return {"enterprise_uscc": [problem]}, None
         org = self._organization(uscc)
         if org is not None:
             if org.kind != OrgKind.enterprise:
-                return {"enterprise_uscc": ["this USCC belongs to an organisation that is not an enterprise"]}, None
+                return {"enterprise_uscc": [
+                    Msg("this USCC belongs to an organisation that is not an enterprise")]}, None
             if self.jurisdiction is not None and not region_covers(self.jurisdiction, org.region_code):
                 # a bureau acts only for enterprises of its jurisdiction: another region's enterprise (registered
                 # or named by another bureau) registers its projects itself or through its own bureau
-                return {"enterprise_uscc": ["this enterprise is registered outside your jurisdiction; it or its "
-                                            "own bureau registers its projects"]}, None
+                return {"enterprise_uscc": [Msg("this enterprise is registered outside your jurisdiction; it or its "
+                                                "own bureau registers its projects")]}, None
             return {}, org
         errors: dict[str, list[str]] = {}
         name = str(enterprise.get("enterprise_name") or "").strip()
         if not 2 <= len(name) <= 200:
-            errors["enterprise_name"] = ["required (2-200 characters) for an enterprise not yet on the platform"]
+            errors["enterprise_name"] = [Msg("required (2-200 characters) for an enterprise not yet on the platform")]
         region = enterprise.get("enterprise_region_code")
         if region is not None and not reference.is_region(str(region)):
-            errors["enterprise_region_code"] = ["unknown GB/T 2260 region code"]
+            errors["enterprise_region_code"] = [Msg("Unknown region code.")]
         elif (region is not None and self.jurisdiction is not None
               and not region_covers(self.jurisdiction, str(region))):
-            errors["enterprise_region_code"] = [f"{region} is outside your jurisdiction {self.jurisdiction}"]
+            errors["enterprise_region_code"] = [Msg("Region %(region)s is outside your jurisdiction %(jurisdiction)s",
+                                                    region=Name("region", str(region)),
+                                                    jurisdiction=Name("region", self.jurisdiction))]
         return errors, None
 
     def _region_problems(self, data: Mapping[str, Any]) -> dict[str, list[str]]:
         if self.jurisdiction is None or region_covers(self.jurisdiction, data["region_code"]):
             return {}
-        name = reference.region_name(self.jurisdiction, full=True) or self.jurisdiction
-        return {"region_code": [f"{data['region_code']} is outside your jurisdiction {self.jurisdiction} ({name})"]}
+        return {"region_code": [Msg("Region %(region)s is outside your jurisdiction %(jurisdiction)s",
+                                    region=Name("region", data["region_code"]),
+                                    jurisdiction=Name("region", self.jurisdiction))]}
 
     @staticmethod
     def _organization(uscc: str) -> Organization | None:

@@ -33,6 +33,7 @@ from greenmatch.db import utcnow
 from greenmatch.errors import Conflict, NotFound
 from greenmatch.extensions import db
 from greenmatch.labels import label
+from greenmatch.text import Msg
 
 from . import reference
 from .models import ExportJob, Project
@@ -254,7 +255,7 @@ def get_export(actor: User, job_id: int) -> ExportJob:
     """The export job, for its own organisation (and admins); 404 for everyone else."""
     job = db.session.get(ExportJob, job_id)
     if job is None or (actor.role != Role.admin and job.organization_id != actor.organization_id):
-        raise NotFound(f"Export {job_id} not found")
+        raise NotFound(Msg("Not found: %(what)s %(id)s", what="Export", id=job_id))
     db.session.refresh(job)
     return job
 
@@ -262,5 +263,5 @@ def get_export(actor: User, job_id: int) -> ExportJob:
 def export_file(actor: User, job_id: int) -> Path:
     job = get_export(actor, job_id)
     if job.status != "succeeded" or not job.filename:
-        raise Conflict(f"The export is {job.status}; its file is not ready")
+        raise Conflict(Msg("The export's file is not ready yet (%(status)s)", status=job.status))
     return export_folder() / job.filename

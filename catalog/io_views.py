@@ -15,6 +15,7 @@ from greenmatch.accounts.models import Role
 from greenmatch.api import Blueprint, count_rows
 from greenmatch.errors import Invalid
 from greenmatch.extensions import db
+from greenmatch.text import Msg
 
 from . import excel, excel_export, service, sheets, stats
 from .schemas import ProjectQuerySchema, check_region
@@ -67,8 +68,8 @@ def export_projects(args):
     limit = sheets.setting("EXPORT_MAX_ROWS", excel_export.DEFAULT_EXPORT_MAX_ROWS)
     total = count_rows(db.session, stmt)
     if total > limit:
-        raise Invalid(f"{total} projects match; narrow the filters to at most {limit} per export",
-                      fields={"_schema": [f"more than {limit} projects"]})
+        message = Msg("%(n)s projects match; narrow the filters to at most %(m)s per export.", n=total, m=limit)
+        raise Invalid(message, fields={"_schema": [message]})
     # streamed in batches: the write-only workbook takes one row at a time (linear time and memory)
     projects = db.session.scalars(excel_export.export_query(stmt))
     workbook = excel_export.export_workbook(projects, notes=excel_export.export_notes(actor, args))

@@ -34,6 +34,8 @@ from greenmatch.facts import (
 )
 from greenmatch.instruments import current_plugins
 from greenmatch.money import Money
+from greenmatch.text import Listing, Msg
+from greenmatch.validation import Email
 
 from . import reference
 from .models import ProjectStatus
@@ -52,7 +54,7 @@ def _unique_list(choices: tuple[str, ...]) -> fields.List:
 
 def _no_duplicates(values: list[Any]) -> None:
     if len(set(values)) != len(values):
-        raise ValidationError("contains duplicates")
+        raise ValidationError(Msg("Contains duplicates."))
 
 
 def _money(required: bool = False, positive: bool = False, minimum: float | None = 0) -> Money:
@@ -63,13 +65,13 @@ def _money(required: bool = False, positive: bool = False, minimum: float | None
 def check_category(code: str) -> None:
     if not reference.is_category(code, level=3):
         if reference.is_category(code):
-            raise ValidationError(f"{code} is not a level-3 item of the 2025 catalogue")
-        raise ValidationError(f"unknown catalogue code {code}")
+            raise ValidationError(Msg("%(c)s is not a level-3 item of the 2025 catalogue.", c=code))
+        raise ValidationError(Msg("Unknown catalogue code %(c)s.", c=code))
 
 
 def check_region(code: str) -> None:
     if not reference.is_region(code):
-        raise ValidationError("unknown GB/T 2260 region code")
+        raise ValidationError(Msg("Unknown region code."))
 
 
 class BenefitsSchema(Schema):
@@ -130,7 +132,7 @@ class ContactSchema(Schema):
 
     name = fields.String(validate=validate.Length(min=1, max=100))
     phone = fields.String(validate=validate.Regexp(_PHONE, error="not a phone number"))
-    email = fields.Email(validate=validate.Length(max=254))
+    email = Email(validate=validate.Length(max=254))
 
 
 class ProjectInSchema(Schema):
@@ -183,27 +185,27 @@ class ProjectInSchema(Schema):
     def _industry(self, value: str, **kwargs: Any) -> None:
         code = normalize_industry_code(value)
         if code is None:
-            raise ValidationError("must be a GB/T 4754-2017 code of 2-4 digits, e.g. 4416 or D4416")
+            raise ValidationError(Msg("Enter a GB/T 4754-2017 industry code of 2–4 digits, e.g. 4416."))
         if not reference.is_industry(code):
-            raise ValidationError(f"unknown GB/T 4754-2017 code {code}")
+            raise ValidationError(Msg("Unknown GB/T 4754-2017 industry code %(c)s.", c=code))
 
     @validates("commissioning_year")
     def _year(self, value: int | None, **kwargs: Any) -> None:
         this_year = dt.date.today().year
         if value is not None and not 1949 <= value <= this_year + 15:
-            raise ValidationError(f"must be between 1949 and {this_year + 15}")
+            raise ValidationError(Msg("Must be a year between 1949 and %(y)s.", y=this_year + 15))
 
     @validates("preferred_instruments")
     def _instruments(self, value: list[str], **kwargs: Any) -> None:
         unknown = [key for key in value if key not in current_plugins()]
         if unknown:
-            raise ValidationError(f"unknown instruments: {', '.join(unknown)}")
+            raise ValidationError(Msg("Unknown instruments: %(c)s.", c=Listing(unknown)))
 
     @validates_schema
     def _amounts(self, data: dict[str, Any], partial: Any = None, **kwargs: Any) -> None:
         need, total = data.get("financing_need_cny"), data.get("total_investment_cny")
         if need is not None and total is not None and need > total:
-            raise ValidationError("must not exceed total_investment_cny", "financing_need_cny")
+            raise ValidationError(Msg("Must not exceed the total investment."), "financing_need_cny")
 
     @post_load
     def _normalise(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -229,7 +231,7 @@ class ReviewSchema(Schema):
     @validates_schema
     def _note_needed(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data["decision"] in ("return", "reject") and not (data.get("note") or "").strip():
-            raise ValidationError("a note is required to return or reject a project", "note")
+            raise ValidationError(Msg("Write a note to the enterprise when returning or rejecting."), "note")
 
 
 class VersionSchema(Schema):
@@ -252,7 +254,7 @@ class ProjectQuerySchema(PageArgsSchema):
     @validates("category")
     def _category(self, value: str, **kwargs: Any) -> None:
         if not reference.is_category(value):
-            raise ValidationError("unknown catalogue code")
+            raise ValidationError(Msg("Unknown catalogue code %(c)s.", c=value))
 
     @validates("region")
     def _region(self, value: str, **kwargs: Any) -> None:
@@ -261,7 +263,7 @@ class ProjectQuerySchema(PageArgsSchema):
     @validates("instrument")
     def _instrument(self, value: str, **kwargs: Any) -> None:
         if value not in current_plugins():
-            raise ValidationError("unknown instrument")
+            raise ValidationError(Msg("Unknown instruments: %(c)s.", c=value))
 
 
 # -- output ---------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from greenmatch.errors import Conflict, Invalid
 from greenmatch.extensions import db
 from greenmatch.instruments import current_plugins
 from greenmatch.states import StateMachine
+from greenmatch.text import Msg
 
 from . import classifier
 from .assessment import Assessment, assess
@@ -240,11 +241,11 @@ def update_project(actor: User, project_id: int, data: Mapping[str, Any]) -> Pro
     project = check_edit(actor, project_id)
     versioning.check_version(project, data.get("version"))
     if project.status not in EDITABLE:
-        raise Conflict(f"A project can only be edited in draft or returned status, not {project.status}")
+        raise Conflict(Msg("A project can only be edited while it is a draft or returned for changes."))
     merged_need = data.get("financing_need_cny", float(project.financing_need_cny))
     merged_total = data.get("total_investment_cny", float(project.total_investment_cny))
     if merged_need > merged_total:
-        raise Invalid.field("financing_need_cny", "must not exceed total_investment_cny")
+        raise Invalid.field("financing_need_cny", Msg("Must not exceed the total investment."))
     _apply(project, data)
     if "categories" in data:
         _replace_categories(project, CategorySource.declared, data["categories"])
@@ -297,7 +298,7 @@ def review_project(actor: User, project_id: int, decision: str, note: str | None
     project = check_review(actor, project_id, decision)
     versioning.check_version(project, version)
     if categories is not None and decision != "approve":
-        raise Invalid.field("categories", "categories are confirmed when approving")
+        raise Invalid.field("categories", Msg("Categories are confirmed when approving."))
     _transition(project, actor, decision, note)
     project.review_note = note
     project.decided_at = utcnow() if decision in ("approve", "reject") else None

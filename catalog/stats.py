@@ -31,6 +31,7 @@ from greenmatch.codes import region_covers
 from greenmatch.errors import Forbidden, Invalid
 from greenmatch.extensions import db
 from greenmatch.instruments import current_plugins
+from greenmatch.text import Msg, Name
 
 from . import reference
 from .models import Project, ProjectCategory, ProjectStatus, ProjectTransition
@@ -90,16 +91,16 @@ def resolve_scope(actor: User, region: str | None) -> StatsScope:
     """The scope of an overview: bureaus their jurisdiction (``region`` may narrow it: a region outside
     is a 403), admins everything or ``region``."""
     if actor.role not in (Role.bureau, Role.admin):
-        raise Forbidden("Statistics are for industry bureaus and admins")
+        raise Forbidden(Msg("Statistics are for industry bureaus and admins."))
     if region is not None and not reference.is_region(region):
-        raise Invalid.field("region", "unknown GB/T 2260 region code")
+        raise Invalid.field("region", Msg("Unknown region code."))
     if actor.role == Role.bureau:
         jurisdiction = actor.organization.region_code
         if region is None:
             region = jurisdiction
         elif not region_covers(jurisdiction, region):
-            raise Forbidden(f"Region {region} is outside your jurisdiction {jurisdiction} "
-                            f"({reference.region_name(jurisdiction, full=True) or jurisdiction})")
+            raise Forbidden(Msg("Region %(region)s is outside your jurisdiction %(jurisdiction)s",
+                                region=Name("region", region), jurisdiction=Name("region", jurisdiction)))
     return StatsScope(actor, region, _restrict(select(Project.id), actor, region))
 
 
@@ -229,7 +230,8 @@ def overview(actor: User, region: str | None = None, *, months: int = DEFAULT_MO
     """The statistics overview (see the module docstring). ``financed_by`` replaces the registered
     :data:`financed_providers` (tests, one-off reports)."""
     if not 1 <= months <= MAX_MONTHS:
-        raise Invalid.field("months", f"must be between 1 and {MAX_MONTHS}")
+        raise Invalid.field("months", Msg("Must be %(min_op)s %(min)s and %(max_op)s %(max)s.", min_op=Msg("at least"),
+                                          min=1, max_op=Msg("at most"), max=MAX_MONTHS))
     scope = resolve_scope(actor, region)
     counts, need_by_status = _by_status(scope)
     by_category, uncategorised = _by_category(scope)

@@ -9,6 +9,7 @@ from greenmatch.accounts.models import Role
 from greenmatch.api import Blueprint, PageArgsSchema, locale, page_dict, page_of, paginate
 from greenmatch.errors import NotFound
 from greenmatch.extensions import db
+from greenmatch.text import Msg
 
 from . import classifier, reference, service
 from .schemas import (
@@ -50,7 +51,7 @@ def category(code: str):
     """One catalogue node with its GB/T 4754 activity codes and GHG mark."""
     node = reference.catalogue().get(code)
     if node is None:
-        raise NotFound(f"Catalogue code {code} not found")
+        raise NotFound(Msg("Not found: %(what)s %(id)s", what="Catalogue code", id=code))
     return node
 
 

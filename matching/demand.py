@@ -25,7 +25,6 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, String, cast, exists, false, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -39,6 +38,7 @@ from greenmatch.extensions import db
 from greenmatch.instruments import current_plugins
 from greenmatch.permissions import Policy, policy
 from greenmatch.products.models import Product, ProductStatus
+from greenmatch.text import Amount, Label, Msg
 
 from . import notifications
 from .engagements import S as EngagementState
@@ -143,27 +143,27 @@ def create_request(actor: User, data: Mapping[str, Any]) -> FinancingRequest:
     errors: dict[str, list[str]] = {}
     amount = Decimal(str(data["amount_cny"]))
     if amount > project.financing_need_cny:
-        errors["amount_cny"] = [str(_l("must not exceed the project's financing need (%(need)s yuan)",
-                                      need=f"{project.financing_need_cny:,.0f}"))]
+        errors["amount_cny"] = [Msg("must not exceed the project's financing need (%(need)s yuan)",
+                                      need=f"{project.financing_need_cny:,.0f}")]
     if data["closes_on"] < _today():
-        errors["closes_at"] = [str(_l("must not be in the past"))]
+        errors["closes_at"] = [Msg("must not be in the past")]
     plugins = current_plugins()
     unknown = [key for key in data.get("instruments", []) if key not in plugins]
     if unknown:
-        errors["instruments"] = [str(_l("unknown instruments: %(keys)s", keys=", ".join(unknown)))]
+        errors["instruments"] = [Msg("unknown instruments: %(keys)s", keys=", ".join(unknown))]
     limit = current_app.config["FINANCING_MAX_OFFERS_LIMIT"]
     max_offers = data.get("max_offers") or current_app.config["FINANCING_MAX_OFFERS"]
     if not 1 <= max_offers <= limit:
-        errors["max_offers"] = [str(_l("must be between 1 and %(limit)s", limit=limit))]
+        errors["max_offers"] = [Msg("must be between 1 and %(limit)s", limit=limit)]
     if errors:
-        raise Invalid(str(_l("Validation failed: %(fields)s", fields=", ".join(sorted(errors)))), fields=errors)
+        raise Invalid.of(errors)
     if project.status != ProjectStatus.approved:
-        raise Conflict(str(_l("Only an approved project can ask for offers")), fields={"project_id": ["not approved"]})
+        raise Conflict(Msg("Only an approved project can ask for offers"), fields={"project_id": [Msg("not approved")]})
     if db.session.scalar(select(FinancingRequest.id).where(FinancingRequest.project_id == project.id,
                                                            FinancingRequest.status == RS.open,
                                                            FinancingRequest.closes_on >= _today())):
-        raise Conflict(str(_l("This project already has an open financing request")),
-                       fields={"project_id": ["already has an open request"]})
+        raise Conflict(Msg("This project already has an open financing request"),
+                       fields={"project_id": [Msg("already has an open request")]})
     request = FinancingRequest(project_id=project.id, enterprise_id=project.enterprise_id, created_by_id=actor.id,
                                amount_cny=amount, term_months=data["term_months"], purpose=data["purpose"].strip(),
                                instruments=list(dict.fromkeys(data.get("instruments", []))),
@@ -173,8 +173,8 @@ def create_request(actor: User, data: Mapping[str, Any]) -> FinancingRequest:
     for institution_id in _institutions_to_tell(request):
         notifications.notify(
             institution_id, "financing_request_opened",
-            f"“{project.name}”发布融资需求 {float(amount) / 1e4:,.0f} 万元，{request.closes_on:%Y-%m-%d} 截止",
-            f"“{project.name}” asks for offers: ¥{float(amount):,.0f}, closing {request.closes_on:%Y-%m-%d}",
+            Msg("“%(project)s” asks for offers: %(amount)s, closing %(closes)s", project=project.name,
+                amount=Amount(float(amount), compact=True), closes=f"{request.closes_on:%Y-%m-%d}"),
             link=f"/financing-requests/{request.id}", financing_request_id=request.id)
     db.session.commit()
     return request
@@ -217,13 +217,13 @@ def close_request(actor: User, request_id: int, version: int | None = None) -> F
     permissions.authorize(actor, "close", request)
     versioning.check_version(request, version)
     if request.status != RS.open:
-        raise Conflict(str(_l("The request is already %(status)s", status=request.status)))
+        raise Conflict(Msg("The request is already %(status)s", status=Label("request_status", request.status)))
     request.status = RS.closed
     for offer in _offers_of(request.id, OfferStatus.submitted):
         offer.status = OfferStatus.declined
         _tell_institution(offer, "offer_declined",
-                          f"“{request.project.name}”的融资需求已关闭，您的报价未被采纳",
-                          f"The financing request for “{request.project.name}” was closed; your offer was not taken")
+                          Msg("The financing request for “%(project)s” was closed; your offer was not taken",
+                              project=request.project.name))
     versioning.commit(request)
     return request
 
@@ -236,18 +236,19 @@ def make_offer(actor: User, request_id: int, data: Mapping[str, Any]) -> Offer:
     errors: dict[str, list[str]] = {}
     if (product is None or product.institution_id != actor.organization_id
             or product.status != ProductStatus.published):
-        errors["product_id"] = [str(_l("must be one of your published products"))]
+        errors["product_id"] = [Msg("must be one of your published products")]
     elif request.instruments and product.instrument not in request.instruments:
-        errors["product_id"] = [str(_l("the request asks for other instruments: %(keys)s",
-                                       keys=", ".join(request.instruments)))]
+        errors["product_id"] = [Msg("the request asks for other instruments: %(keys)s",
+                                       keys=", ".join(request.instruments))]
     amount = Decimal(str(data["amount_cny"]))
     if amount > request.amount_cny:
-        errors["amount_cny"] = [str(_l("must not exceed the requested amount (%(amount)s yuan)",
-                                       amount=f"{request.amount_cny:,.0f}"))]
+        errors["amount_cny"] = [Msg("must not exceed the requested amount (%(amount)s yuan)",
+                                       amount=f"{request.amount_cny:,.0f}")]
     if errors:
-        raise Invalid(str(_l("Validation failed: %(fields)s", fields=", ".join(sorted(errors)))), fields=errors)
+        raise Invalid.of(errors)
     if not is_open(request):
-        raise Conflict(str(_l("The request no longer takes offers (%(status)s)", status=effective_status(request))))
+        raise Conflict(Msg("The request no longer takes offers (%(status)s)",
+                           status=Label("request_status", effective_status(request))))
     taken = db.session.execute(
         update(FinancingRequest)
         .where(FinancingRequest.id == request.id, FinancingRequest.status == RS.open,
@@ -256,7 +257,7 @@ def make_offer(actor: User, request_id: int, data: Mapping[str, Any]) -> Offer:
         .execution_options(synchronize_session=False))
     if taken.rowcount != 1:
         db.session.rollback()
-        raise Conflict(str(_l("The request no longer takes offers (%(status)s)", status="full")))
+        raise Conflict(Msg("The request no longer takes offers (%(status)s)", status=Label("request_status", "full")))
     offer = Offer(request_id=request.id, product_id=product.id, institution_id=actor.organization_id,
                   created_by_id=actor.id, amount_cny=amount,
                   annual_rate_pct=(None if data.get("annual_rate_pct") is None
@@ -268,12 +269,12 @@ def make_offer(actor: User, request_id: int, data: Mapping[str, Any]) -> Offer:
         db.session.flush()
     except IntegrityError as exc:  # uq_offers_request_institution: this institution offered already
         db.session.rollback()
-        raise Conflict(str(_l("Your institution has already made an offer on this request")),
-                       fields={"product_id": ["already offered"]}) from exc
+        raise Conflict(Msg("Your institution has already made an offer on this request"),
+                       fields={"product_id": [Msg("already offered")]}) from exc
     notifications.notify(
         request.enterprise_id, "offer_received",
-        f"{actor.organization.name} 对“{request.project.name}”报价 {float(amount) / 1e4:,.0f} 万元",
-        f"{actor.organization.name} offered ¥{float(amount):,.0f} for “{request.project.name}”",
+        Msg("%(institution)s offered %(amount)s for “%(project)s”", institution=actor.organization.name,
+            amount=Amount(float(amount), compact=True), project=request.project.name),
         link=f"/financing-requests/{request.id}", financing_request_id=request.id, offer_id=offer.id)
     db.session.commit()
     db.session.refresh(request)
@@ -298,10 +299,10 @@ def accept_offer(actor: User, offer_id: int) -> Engagement:
     permissions.authorize(actor, "accept", offer)
     request = offer.request
     if request.status != RS.open or offer.status != OfferStatus.submitted:
-        raise Conflict(str(_l("This offer can no longer be accepted (request %(request)s, offer %(offer)s)",
-                              request=request.status, offer=offer.status)))
+        raise Conflict(Msg("This offer can no longer be accepted (request %(request)s, offer %(offer)s)",
+                              request=request.status, offer=offer.status))
     if request.project.status != ProjectStatus.approved:
-        raise Conflict(str(_l("The project is no longer in the approved catalogue")))
+        raise Conflict(Msg("The project is no longer in the approved catalogue"))
     open_one = open_engagement(request.project_id, offer.product_id)
     if open_one is not None:
         raise _already_open(open_one)
@@ -320,23 +321,22 @@ def accept_offer(actor: User, offer_id: int) -> Engagement:
     _event(engagement, actor, None, EngagementState.accepted, f"offer #{offer.id} accepted")
     offer.status, offer.engagement_id = OfferStatus.accepted, engagement.id
     request.status = RS.accepted
+    due = engagement.due_at.astimezone(dt.timezone(dt.timedelta(hours=8)))  # China time
     _tell_institution(offer, "offer_accepted",
-                      f"{request.enterprise.name} 接受了您对“{request.project.name}”的报价，请于 "
-                      f"{engagement.due_at.astimezone(dt.timezone(dt.timedelta(hours=8))):%Y-%m-%d} 前完成对接",
-                      f"{request.enterprise.name} accepted your offer for “{request.project.name}”: make contact by "
-                      f"{engagement.due_at:%Y-%m-%d}", link=f"/engagements/{engagement.id}")
+                      Msg("%(enterprise)s accepted your offer for “%(project)s”: make contact by %(due)s",
+                          enterprise=request.enterprise.name, project=request.project.name, due=f"{due:%Y-%m-%d}"),
+                      link=f"/engagements/{engagement.id}")
     for other in _offers_of(request.id, OfferStatus.submitted):
         other.status = OfferStatus.declined
         _tell_institution(other, "offer_declined",
-                          f"“{request.project.name}”的企业选择了其他报价",
-                          f"The enterprise chose another offer for “{request.project.name}”")
+                          Msg("The enterprise chose another offer for “%(project)s”", project=request.project.name))
     versioning.commit(request)
     signals.engagement_changed.send(engagement, previous=None)
     return engagement
 
 
-def _tell_institution(offer: Offer, kind: str, zh: str, en: str, link: str | None = None) -> None:
-    notifications.notify(offer.institution_id, kind, zh, en,
+def _tell_institution(offer: Offer, kind: str, message: Msg, link: str | None = None) -> None:
+    notifications.notify(offer.institution_id, kind, message,
                          link=link or f"/financing-requests/{offer.request_id}", offer_id=offer.id,
                          financing_request_id=offer.request_id)
 
@@ -360,8 +360,8 @@ def escalate_overdue(now: dt.datetime | None = None) -> int:
             if bureau_region and region_covers(bureau_region, region):
                 notifications.notify(
                     bureau_id, "engagement_overdue",
-                    f"{engagement.institution.name} 未在期限内与“{engagement.project.name}”完成对接",
-                    f"{engagement.institution.name} has not made contact on “{engagement.project.name}” in time",
+                    Msg("%(institution)s has not made contact on “%(project)s” in time",
+                        institution=engagement.institution.name, project=engagement.project.name),
                     link=f"/engagements/{engagement.id}", engagement_id=engagement.id)
         engagement.escalated_at = now
     db.session.commit()

@@ -26,6 +26,7 @@ from greenmatch.errors import Conflict, Invalid
 from greenmatch.extensions import db
 from greenmatch.permissions import Policy, policy
 from greenmatch.states import StateMachine
+from greenmatch.text import N_, Amount, Msg
 
 from . import notifications
 from .models import OPEN_STATUSES, Engagement, EngagementEvent, EngagementStatus
@@ -160,7 +161,7 @@ def open_engagement(project_id: int, product_id: int) -> int | None:
 
 def _already_open(engagement_id: int | None) -> Conflict:
     return Conflict(f"An engagement for this project and product is already open (#{engagement_id})",
-                    fields={"match_id": ["already engaged"]})
+                    fields={"match_id": [Msg("You already have an open engagement for this project and product.")]})
 
 
 def request_engagement(actor: User, match_id: int, message: str) -> Engagement:
@@ -169,7 +170,7 @@ def request_engagement(actor: User, match_id: int, message: str) -> Engagement:
     permissions.check_verified_institution(actor)
     match = get_match(actor, match_id)
     if match.project.status != ProjectStatus.approved:
-        raise Conflict("The project is no longer in the approved catalogue")
+        raise Conflict(Msg("The project is no longer in the approved catalogue."))
     open_one = open_engagement(match.project_id, match.product_id)
     if open_one is not None:
         raise _already_open(open_one)
@@ -185,8 +186,8 @@ def request_engagement(actor: User, match_id: int, message: str) -> Engagement:
         raise _already_open(open_engagement(match.project_id, match.product_id)) from exc
     _event(engagement, actor, None, S.requested, message)
     _notify(engagement, engagement.enterprise_id, "engagement_requested",
-            f"{actor.organization.name} 希望就“{match.project.name}”洽谈（{match.product.name}）",
-            f"{actor.organization.name} would like to discuss “{match.project.name}” ({match.product.name})")
+            Msg("%(institution)s would like to discuss “%(project)s” (%(product)s)",
+                institution=actor.organization.name, project=match.project.name, product=match.product.name))
     db.session.commit()
     return engagement
 
@@ -224,10 +225,10 @@ def respond(actor: User, engagement_id: int, action: str, note: str | None = Non
     previous = _move(engagement, actor, action, note)
     engagement.response_note = note
     engagement.responded_at = utcnow()
-    verb_zh, verb_en = ("接受", "accepted") if action == "accept" else ("婉拒", "declined")
+    text = N_("%(enterprise)s accepted your request about “%(project)s”") if action == "accept" \
+        else N_("%(enterprise)s declined your request about “%(project)s”")
     _notify(engagement, engagement.institution_id, f"engagement_{engagement.status}",
-            f"{engagement.enterprise.name} {verb_zh}了关于“{engagement.project.name}”的洽谈请求",
-            f"{engagement.enterprise.name} {verb_en} your request about “{engagement.project.name}”")
+            Msg(text, enterprise=engagement.enterprise.name, project=engagement.project.name))
     return _commit(engagement, previous)
 
 
@@ -241,24 +242,23 @@ def update_progress(actor: User, engagement_id: int, data: Mapping[str, Any]) ->
         amount, on = data.get("financed_amount_cny"), data.get("financed_on")
         errors = {}
         if amount is None:
-            errors["financed_amount_cny"] = ["required when the status is financed"]
+            errors["financed_amount_cny"] = [Msg("Required when recording financing.")]
         elif amount > float(engagement.project.total_investment_cny):
-            errors["financed_amount_cny"] = ["exceeds the project's total investment"]
+            errors["financed_amount_cny"] = [Msg("Exceeds the project's total investment.")]
         if on is None:
-            errors["financed_on"] = ["required when the status is financed"]
+            errors["financed_on"] = [Msg("Required when recording financing.")]
         elif on > dt.date.today():
-            errors["financed_on"] = ["must not be in the future"]
+            errors["financed_on"] = [Msg("Must not be in the future.")]
         if errors:
-            raise Invalid("Validation failed: " + ", ".join(sorted(errors)), fields=errors)
+            raise Invalid.of(errors)
         engagement.financed_amount_cny = Decimal(str(amount))
         engagement.financed_on = on
     previous = _move(engagement, actor, action, data.get("note"))
     if action == "financed":
         _notify(engagement, engagement.enterprise_id, "engagement_financed",
-                f"“{engagement.project.name}”已获 {engagement.institution.name} 融资 "
-                f"{float(engagement.financed_amount_cny) / 1e4:,.0f} 万元",
-                f"“{engagement.project.name}” financed by {engagement.institution.name}: "
-                f"¥{float(engagement.financed_amount_cny):,.0f}")
+                Msg("“%(project)s” financed by %(institution)s: %(amount)s", project=engagement.project.name,
+                    institution=engagement.institution.name,
+                    amount=Amount(float(engagement.financed_amount_cny), compact=True)))
     return _commit(engagement, previous)
 
 
@@ -270,8 +270,8 @@ def expire_stale(days: int, now: dt.datetime | None = None) -> int:
     for engagement in stale:
         previous = _move(engagement, None, "expire", f"no answer within {days} days")
         _notify(engagement, engagement.institution_id, "engagement_expired",
-                f"关于“{engagement.project.name}”的洽谈请求已过期（{days} 天未答复）",
-                f"Your request about “{engagement.project.name}” expired after {days} days without an answer")
+                Msg("Your request about “%(project)s” expired after %(days)s days without an answer",
+                    project=engagement.project.name, days=days))
         _commit(engagement, previous)
     return len(stale)
 
@@ -288,9 +288,9 @@ def financed_total() -> float:
         Engagement.status == S.financed)) or 0)
 
 
-def _notify(engagement: Engagement, organization_id: int, kind: str, zh: str, en: str) -> None:
+def _notify(engagement: Engagement, organization_id: int, kind: str, message: Msg) -> None:
     """An inbox entry about the engagement, linking to its page."""
-    notifications.notify(organization_id, kind, zh, en, link=f"/engagements/{engagement.id}",
+    notifications.notify(organization_id, kind, message, link=f"/engagements/{engagement.id}",
                          engagement_id=engagement.id)
 
 

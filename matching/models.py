@@ -188,8 +188,8 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
     kind: Mapped[str] = mapped_column(String(40))
-    title_zh: Mapped[str] = mapped_column(String(300))
-    title_en: Mapped[str] = mapped_column(String(300))
+    # what happened, as a message code with parameters (greenmatch.text.to_json), rendered for the reader
+    message: Mapped[dict[str, Any]] = mapped_column(JSON)
     link: Mapped[str | None] = mapped_column(String(300))
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -10,17 +10,25 @@ from greenmatch.accounts.models import User
 from greenmatch.db import utcnow
 from greenmatch.errors import NotFound
 from greenmatch.extensions import db
+from greenmatch.text import Msg, current_locale, from_json, is_english, render, to_json
 
 from .models import Notification
 
 
-def notify(organization_id: int, kind: str, title_zh: str, title_en: str, link: str | None = None,
-           **data: Any) -> Notification:
-    """Add a notification (the caller commits with its own transaction)."""
-    note = Notification(organization_id=organization_id, kind=kind, title_zh=title_zh, title_en=title_en,
-                        link=link, data=data)
+def notify(organization_id: int, kind: str, message: Msg, link: str | None = None, **data: Any) -> Notification:
+    """Add a notification (the caller commits with its own transaction); ``message`` is rendered in each
+    reader's language when the inbox is read."""
+    note = Notification(organization_id=organization_id, kind=kind, message=to_json(message), link=link, data=data)
     db.session.add(note)
     return note
+
+
+def title(note: Notification, locale: str | None = None) -> str:
+    """The notification's text in ``locale`` (None: the request's)."""
+    stored = note.message or {}
+    if "zh" in stored and "en" in stored:  # written before message codes (migration 0014)
+        return stored["en" if is_english(locale or current_locale()) else "zh"]
+    return render(from_json(stored), locale)
 
 
 def inbox(actor: User, unread_only: bool = False) -> Select:
@@ -37,7 +45,7 @@ def mark_read(actor: User, notification_id: int | None = None) -> int:
         exists = db.session.scalar(select(Notification.id).where(
             Notification.id == notification_id, Notification.organization_id == actor.organization_id))
         if exists is None:
-            raise NotFound(f"Notification {notification_id} not found")
+            raise NotFound(Msg("Not found: %(what)s %(id)s", what="Notification", id=notification_id))
         stmt = stmt.where(Notification.id == notification_id)
     count = db.session.execute(stmt.values(read_at=utcnow())).rowcount
     db.session.commit()

@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -27,6 +26,7 @@ from greenmatch.accounts.models import Role, User
 from greenmatch.db import utcnow
 from greenmatch.errors import Conflict, Forbidden, Invalid
 from greenmatch.extensions import db
+from greenmatch.text import Msg
 
 from .engagements import S, get_engagement
 from .models import Engagement, EngagementEvent, ProceedsReport
@@ -35,15 +35,15 @@ from .models import Engagement, EngagementEvent, ProceedsReport
 def add_report(actor: User, engagement_id: int, data: Mapping[str, Any]) -> ProceedsReport:
     engagement = get_engagement(actor, engagement_id)  # 404 for those who may not see it
     if actor.role != Role.institution or engagement.institution_id != actor.organization_id:
-        raise Forbidden(str(_l("Only the institution that financed the project reports on its proceeds")))
+        raise Forbidden(Msg("Only the institution that financed the project reports on its proceeds"))
     if engagement.status != S.financed:
-        raise Conflict(str(_l("Only a financed engagement has proceeds to report on")))
+        raise Conflict(Msg("Only a financed engagement has proceeds to report on"))
     amount = Decimal(str(data["disbursed_cny"]))
     reported = db.session.scalar(select(func.coalesce(func.sum(ProceedsReport.disbursed_cny), 0)).where(
         ProceedsReport.engagement_id == engagement.id)) or Decimal(0)
     if reported + amount > (engagement.financed_amount_cny or Decimal(0)):
-        message = str(_l("the disbursed total would exceed the amount financed (%(amount)s yuan)",
-                         amount=f"{engagement.financed_amount_cny:,.0f}"))
+        message = Msg("the disbursed total would exceed the amount financed (%(amount)s yuan)",
+                         amount=f"{engagement.financed_amount_cny:,.0f}")
         raise Invalid(message, fields={"disbursed_cny": [message]})
     report = ProceedsReport(engagement_id=engagement.id, created_by_id=actor.id, period=data["period"],
                             disbursed_cny=amount, use_of_proceeds=data["use_of_proceeds"].strip(),
@@ -53,8 +53,8 @@ def add_report(actor: User, engagement_id: int, data: Mapping[str, Any]) -> Proc
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
-        raise Conflict(str(_l("This period has been reported already")),
-                       fields={"period": ["already reported"]}) from exc
+        raise Conflict(Msg("This period has been reported already"),
+                       fields={"period": [Msg("already reported")]}) from exc
     return report
 
 
@@ -74,16 +74,16 @@ def signals(engagement: Engagement, items: list[ProceedsReport],
     for report in items:
         if claimed and report.co2_reduction_t is not None and report.co2_reduction_t < ratio * claimed / 2:
             out.append({"code": "co2_shortfall", "severity": "warning", "period": report.period,
-                        "message": str(_l("%(period)s: %(real)s t CO2 realised against %(claimed)s t a year claimed",
+                        "message": Msg("%(period)s: %(real)s t CO2 realised against %(claimed)s t a year claimed",
                                           period=report.period, real=f"{report.co2_reduction_t:,.0f}",
-                                          claimed=f"{claimed:,.0f}"))})
+                                          claimed=f"{claimed:,.0f}")})
     if not items and engagement.status == S.financed:
         financed_at = db.session.scalar(select(func.max(EngagementEvent.at)).where(
             EngagementEvent.engagement_id == engagement.id, EngagementEvent.to_status == S.financed))
         due = dt.timedelta(days=int(current_app.config.get("PROCEEDS_REPORT_DUE_DAYS", 200)))
         if financed_at and (now or utcnow()) - financed_at > due:
             out.append({"code": "report_missing", "severity": "warning", "period": None,
-                        "message": str(_l("no use-of-proceeds report since financing"))})
+                        "message": Msg("no use-of-proceeds report since financing")})
     return out
 
 

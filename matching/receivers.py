@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from greenmatch import signals
 from greenmatch.extensions import db
+from greenmatch.text import N_, Msg
 
 from . import notifications, service
 
@@ -13,8 +14,8 @@ from . import notifications, service
 def _project_approved(project, **kwargs) -> None:
     for institution_id, count in service.rematch_project(project).items():
         notifications.notify(institution_id, "new_leads",
-                             f"新入库项目“{project.name}”与您的 {count} 个产品匹配",
-                             f"Newly approved project “{project.name}” matches {count} of your products",
+                             Msg("Newly approved project “%(project)s” matches %(count)s of your products",
+                                 project=project.name, count=count),
                              link="/leads", project_id=project.id)
     db.session.commit()
 
@@ -29,31 +30,32 @@ def _product_changed(product, **kwargs) -> None:
     written = service.rematch_product(product)
     if product.status == "published" and written:
         notifications.notify(product.institution_id, "new_leads",
-                             f"产品“{product.name}”匹配到 {written} 个项目线索",
-                             f"Product “{product.name}” matched {written} project leads",
+                             Msg("Product “%(product)s” matched %(count)s project leads", product=product.name,
+                                 count=written),
                              link=f"/leads?product_id={product.id}", product_id=product.id)
         db.session.commit()
 
 
 DECISION_TEXT = {
-    "approve": ("已通过审核并纳入绿色项目库", "was approved into the green project catalogue"),
-    "return": ("被退回修改", "was returned for changes"),
-    "reject": ("未通过审核", "was rejected"),
+    "approve": N_("Project “%(project)s” was approved into the green project catalogue"),
+    "return": N_("Project “%(project)s” was returned for changes"),
+    "reject": N_("Project “%(project)s” was rejected"),
 }
 
 
 @signals.project_reviewed.connect
 def _project_reviewed(project, decision: str, note: str | None = None, **kwargs) -> None:
-    zh, en = DECISION_TEXT[decision]
-    suffix_zh, suffix_en = (f"：{note}", f": {note}") if note else ("", "")
-    notifications.notify(project.enterprise_id, f"project_{decision}", f"项目“{project.name}”{zh}{suffix_zh}",
-                         f"Project “{project.name}” {en}{suffix_en}", link=f"/projects/{project.id}",
+    message = Msg(DECISION_TEXT[decision], project=project.name)
+    if note:
+        message = Msg("%(message)s: %(note)s", message=message, note=note)
+    notifications.notify(project.enterprise_id, f"project_{decision}", message, link=f"/projects/{project.id}",
                          project_id=project.id)
     db.session.commit()
 
 
 @signals.organization_verified.connect
 def _organization_verified(org, **kwargs) -> None:
-    notifications.notify(org.id, "organization_verified", "贵机构已通过平台认证，可以发布产品并查看项目线索",
-                         "Your institution is verified: you can now publish products and see leads", link="/products")
+    notifications.notify(org.id, "organization_verified",
+                         Msg("Your institution is verified: you can now publish products and see leads"),
+                         link="/products")
     db.session.commit()

@@ -12,6 +12,7 @@ from greenmatch.api import HistoryEntrySchema, PageArgsSchema, id_field
 from greenmatch.catalog import reference
 from greenmatch.catalog.schemas import Money, ProjectSchema, check_region
 from greenmatch.products.schemas import InstitutionRefSchema
+from greenmatch.text import Msg
 
 from .engagements import INSTITUTION_ACTIONS
 from .models import EngagementStatus
@@ -83,7 +84,7 @@ class LeadQuerySchema(PageArgsSchema):
     @validates("category")
     def _category(self, value: str, **kwargs: Any) -> None:
         if not reference.is_category(value):  # any level, as in the catalogue's filter
-            raise ValidationError("unknown catalogue code")
+            raise ValidationError(Msg("Unknown catalogue code %(c)s.", c=value))
 
 
 class EngagementInSchema(Schema):
@@ -117,10 +118,10 @@ class EngagementPatchSchema(Schema):
         if data["status"] != "financed":
             for name in ("financed_amount_cny", "financed_on"):
                 if data.get(name) is not None:
-                    raise ValidationError("only with status financed", name)
+                    raise ValidationError(Msg("Only when recording financing."), name)
         on = data.get("financed_on")
         if on is not None and on < dt.date(2000, 1, 1):
-            raise ValidationError("implausibly early date", "financed_on")
+            raise ValidationError(Msg("Implausibly early date."), "financed_on")
 
 
 class EngagementSchema(Schema):
@@ -162,9 +163,7 @@ class EventListSchema(Schema):
 class NotificationSchema(Schema):
     id = fields.Integer()
     kind = fields.String()
-    title = fields.String()
-    title_zh = fields.String()
-    title_en = fields.String()
+    title = fields.String(metadata={"description": "what happened, in the caller's language (?lang=, Accept-Language)"})
     link = fields.String(allow_none=True)
     data = fields.Dict()
     created_at = fields.DateTime()

@@ -31,7 +31,7 @@ from greenmatch.errors import Conflict, NotFound
 from greenmatch.extensions import db
 from greenmatch.instruments import current_plugins
 from greenmatch.products.models import Product, ProductStatus
-from greenmatch.text import current_locale, from_json, is_english, render, to_json
+from greenmatch.text import Msg, current_locale, from_json, is_english, render, to_json
 
 from .engine import Match as EngineMatch
 from .engine import MatchEngine, Outcome, ProductIndex, ProjectIndex
@@ -525,7 +525,7 @@ def get_match(actor: User, match_id: int) -> Match:
     match = db.session.scalar(permissions.visible(Match, actor).where(Match.id == match_id,
                                                                       Match.generation == current_generation()))
     if match is None:
-        raise NotFound(f"Match {match_id} not found")
+        raise NotFound(Msg("Not found: %(what)s %(id)s", what="Match", id=match_id))
     return match
 
 

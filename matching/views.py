@@ -198,10 +198,8 @@ def inbox(args):
     """The caller's organisation's inbox, newest first."""
     actor = permissions.require_user()
     page = paginate(db.session, notifications.inbox(actor, args["unread"]), args["page"], args["per_page"])
-    lang = locale()
-    page["items"] = [{**{k: getattr(n, k) for k in ("id", "kind", "title_zh", "title_en", "link", "data",
-                                                    "created_at", "read_at")},
-                      "title": n.title_en if lang == "en" else n.title_zh} for n in page["items"]]
+    page["items"] = [{**{k: getattr(n, k) for k in ("id", "kind", "link", "data", "created_at", "read_at")},
+                      "title": notifications.title(n)} for n in page["items"]]
     return page
 
 

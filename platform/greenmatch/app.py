@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import flask_babel
 from flask import Flask, request, session
 from flask_login import current_user
 
@@ -46,6 +47,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
+    # each request chooses its language afresh, also when an app context outlives one request (tests, jobs)
+    app.before_request(flask_babel.refresh)
     if app.config.get("REDIS_URL"):
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     limiter.init_app(app)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from .text import Msg
+
 _INDUSTRY = re.compile(r"^(?:[A-Ta-t])?(\d{2}|\d{3}|\d{4})$")
 _REGION = re.compile(r"^\d{6}$")
 
@@ -47,15 +49,15 @@ def uscc_check_char(first17: str) -> str:
     return USCC_ALPHABET[(31 - total % 31) % 31]
 
 
-def uscc_problem(code: str) -> str | None:
+def uscc_problem(code: str) -> Msg | None:
     """None when ``code`` is a valid unified social credit code, else what is wrong with it."""
     code = (code or "").strip().upper()
     if len(code) != 18:
-        return "must be 18 characters"
+        return Msg("A unified social credit code has 18 characters.")
     if not _USCC.match(code):
-        return "contains characters not allowed by GB 32100-2015"
+        return Msg("Contains characters not allowed in a unified social credit code (no I, O, Z, S, V).")
     if uscc_check_char(code[:17]) != code[17]:
-        return "check character does not match (GB 32100-2015)"
+        return Msg("The check character does not match: please check the code for typos.")
     return None
 
 

@@ -2,7 +2,8 @@
 
 Services raise :class:`ApiError` subclasses; marshmallow/webargs validation and werkzeug HTTP errors
 are translated to the same shape; anything unexpected is logged with its request id and answered
-with a generic 500 (never a stack trace).
+with a generic 500 (never a stack trace). Messages are message codes (greenmatch.text) rendered here,
+at the edge, in the caller's language.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 from flask import Flask, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
+
+from .text import Msg, render
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +36,20 @@ STATUS_CODES = {
 }
 
 
+STATUS_MESSAGES = {
+    400: Msg("Bad request"), 401: Msg("Authentication required"), 403: Msg("You are not allowed to do this."),
+    404: Msg("Not found"), 405: Msg("Method not allowed"), 409: Msg("Conflict"), 413: Msg("Request too large"),
+    415: Msg("Unsupported media type"), 422: Msg("Validation failed"),
+    500: Msg("An unexpected error occurred; it has been logged."), 503: Msg("Service unavailable"),
+}
+
+
 class ApiError(Exception):
     status = 400
     code = "bad_request"
-    message = "Bad request"
+    message: Any = Msg("Bad request")
 
-    def __init__(self, message: str | None = None, *, fields: Mapping[str, list[str]] | None = None,
+    def __init__(self, message: Any = None, *, fields: Mapping[str, list[Any]] | None = None,
                  code: str | None = None):
         super().__init__(message or self.message)
         self.message = message or self.message
@@ -48,33 +59,43 @@ class ApiError(Exception):
 
 
 class NotAuthenticated(ApiError):
-    status, code, message = 401, "unauthorized", "Authentication required"
+    status, code, message = 401, "unauthorized", Msg("Authentication required")
 
 
 class Forbidden(ApiError):
-    status, code, message = 403, "forbidden", "You are not allowed to do this"
+    status, code, message = 403, "forbidden", Msg("You are not allowed to do this.")
 
 
 class NotFound(ApiError):
-    status, code, message = 404, "not_found", "Not found"
+    status, code, message = 404, "not_found", Msg("Not found")
 
 
 class Conflict(ApiError):
-    status, code, message = 409, "conflict", "Conflict"
+    status, code, message = 409, "conflict", Msg("Conflict")
 
 
 class Invalid(ApiError):
-    status, code, message = 422, "validation_failed", "Validation failed"
+    status, code, message = 422, "validation_failed", Msg("Validation failed")
 
     @classmethod
-    def field(cls, name: str, message: str) -> Invalid:
-        return cls(f"{name}: {message}", fields={name: [message]})
+    def field(cls, name: str, message: Any) -> Invalid:
+        return cls(Msg("%(field)s: %(message)s", field=name, message=message), fields={name: [message]})
+
+    @classmethod
+    def of(cls, errors: Mapping[str, list[Any]]) -> Invalid:
+        """422 naming every field of ``errors``."""
+        return cls(failed(errors), fields=errors)
 
 
-def error_body(status: int, message: str, fields: Mapping[str, list[str]] | None = None,
+def failed(fields: Mapping[str, Any]) -> Msg:
+    return Msg("Validation failed: %(fields)s", fields=", ".join(sorted(fields)))
+
+
+def error_body(status: int, message: Any, fields: Mapping[str, list[Any]] | None = None,
                code: str | None = None) -> dict[str, Any]:
-    return {"error": {"code": code or STATUS_CODES.get(status, "error"), "message": message,
-                      "fields": dict(fields or {})}}
+    """The error shape, its messages rendered in the request's language."""
+    return {"error": {"code": code or STATUS_CODES.get(status, "error"), "message": render(message),
+                      "fields": {name: [render(m) for m in messages] for name, messages in (fields or {}).items()}}}
 
 
 def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -88,14 +109,14 @@ def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
             for k, v in flatten_messages(value, name).items():
                 out.setdefault(k, []).extend(v)
     elif isinstance(messages, list | tuple):
-        if all(isinstance(m, str) for m in messages):
+        if all(isinstance(m, str | Msg) for m in messages):
             out[prefix or "_schema"] = list(messages)
         else:
             for item in messages:
                 for k, v in flatten_messages(item, prefix).items():
                     out.setdefault(k, []).extend(v)
     else:
-        out[prefix or "_schema"] = [str(messages)]
+        out[prefix or "_schema"] = [messages]
     return out
 
 
@@ -130,7 +151,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def _validation_error(exc: ValidationError):
         fields = flatten_messages(exc.messages)
-        return _json_error(422, "Validation failed: " + ", ".join(sorted(fields)), fields)
+        return _json_error(422, failed(fields), fields)
 
     # HTTP errors (404, 405, 429 ...) are answered by Api.handle_http_exception (api.py): flask-smorest
     # registers it for HTTPException, which Flask prefers to the Exception handler below.
@@ -141,7 +162,7 @@ def register_error_handlers(app: Flask) -> None:
             from .web.errors import server_error_page
 
             return server_error_page()
-        return _json_error(500, "An unexpected error occurred; it has been logged.")
+        return _json_error(500, Msg("An unexpected error occurred; it has been logged."))
 
 
 def http_exception_response(exc: HTTPException):
@@ -152,11 +173,13 @@ def http_exception_response(exc: HTTPException):
         fields = validation_fields(messages)
         if status == 400 and "json" in (messages or {}):
             # webargs reports malformed JSON under "json" -> "_schema"
-            return _json_error(400, "Malformed JSON body", fields)
-        return _json_error(422, "Validation failed: " + ", ".join(sorted(fields)), fields)
+            return _json_error(400, Msg("Malformed JSON body"), fields)
+        return _json_error(422, failed(fields), fields)
     if status == 429:
-        return _json_error(429, f"Too many requests ({exc.description}); try again later")
-    message = exc.description if isinstance(exc.description, str) else STATUS_CODES.get(status, "error")
+        return _json_error(429, Msg("Too many requests (%(limit)s); try again later", limit=exc.description))
+    # werkzeug's descriptions are English sentences: the status's message code instead (a Msg passed as the
+    # description is kept)
+    message = exc.description if isinstance(exc.description, Msg) else STATUS_MESSAGES.get(status, Msg("Error"))
     return with_allow(exc, _json_error(status, message))
 
 

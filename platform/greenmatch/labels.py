@@ -25,6 +25,9 @@ ENGAGEMENT_STATUS = {
     "closed": N_("Closed"),
     "expired": N_("Expired"),
 }
+REQUEST_STATUS = {"open": N_("Open for offers"), "accepted": N_("Offer accepted"), "closed": N_("Closed"),
+                  "full": N_("Full: no more offers")}
+OFFER_STATUS = {"submitted": N_("Submitted"), "accepted": N_("Accepted"), "declined": N_("Declined")}
 RUN_STATUS = {"running": N_("Running"), "succeeded": N_("Succeeded"), "failed": N_("Failed")}
 STAGES = {"planning": N_("Planning"), "construction": N_("Construction"), "operation": N_("Operation")}
 CERTIFICATIONS = {
@@ -213,7 +216,8 @@ GHG_MARKS = {"direct_reduction": "√√", "mixed": "√√/√", "low_carbon_en
 
 TABLES: dict[str, dict[str, str]] = {
     "project_status": PROJECT_STATUS, "product_status": PRODUCT_STATUS, "engagement_status": ENGAGEMENT_STATUS,
-    "run_status": RUN_STATUS, "stage": STAGES, "certification": CERTIFICATIONS, "collateral": COLLATERAL,
+    "run_status": RUN_STATUS, "request_status": REQUEST_STATUS, "offer_status": OFFER_STATUS, "stage": STAGES,
+    "certification": CERTIFICATIONS, "collateral": COLLATERAL,
     "risk_exposure": RISK_EXPOSURES, "benefit": BENEFITS, "label": LABELS, "institution_type": INSTITUTION_TYPES,
     "org_kind": ORG_KINDS, "role": ROLES, "category_source": CATEGORY_SOURCES, "score_item": SCORE_ITEMS,
     "signal": SIGNALS, "param": PARAMS, "param_value": PARAM_VALUES, "sector": SECTORS, "segment": SEGMENTS,

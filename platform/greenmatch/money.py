@@ -13,11 +13,13 @@ from typing import Any
 
 from marshmallow import fields, validate
 
+from .text import Amount, Msg
+
 # Ceiling that catches typing mistakes (an extra zero or two), not real amounts: the largest single
 # industrial projects in China are in the hundreds of billions of yuan.
 MAX_AMOUNT_CNY = 1e12
 FEN_PLACES = 2
-SUB_FEN = "has more than 2 decimal places: amounts are in yuan to the fen"
+SUB_FEN = Msg("At most 2 decimal places: amounts are in yuan, to the fen.")
 
 
 def decimal_places(value: Any) -> int:
@@ -45,9 +47,11 @@ class Money(fields.Float):
         rules = list(kwargs.pop("validate", None) or [])
         if minimum is not None:
             rules.insert(0, validate.Range(min=minimum, min_inclusive=not positive,
-                                           error="must be above 0" if positive else "must be at least 0"))
+                                           error=Msg("Must be more than 0.") if positive
+                                           else Msg("Must not be negative.")))
         low = -maximum if minimum is None else None
-        rules.append(validate.Range(min=low, max=maximum, error=f"is implausibly large (over ¥{maximum:,.0f})"))
+        rules.append(validate.Range(min=low, max=maximum, error=Msg(
+            "Implausibly large (over %(a)s): check the number of zeros.", a=Amount(maximum))))
         kwargs.setdefault("metadata", {}).setdefault("description", "CNY, at most 2 decimal places (fen)")
         super().__init__(validate=rules, allow_nan=False, **kwargs)
 

@@ -19,6 +19,8 @@ from flask import g, request, session
 from flask_login import current_user
 from sqlalchemy import Select, select
 
+from greenmatch.text import Label, Listing, Msg
+
 from .accounts.models import Role, User
 from .errors import Forbidden, NotAuthenticated, NotFound
 from .extensions import db
@@ -46,7 +48,7 @@ def current_actor() -> User | None:
         token = bearer_token()
         row = token_for(token) if token else None
         if row is None:
-            raise NotAuthenticated("Invalid, expired or revoked token")
+            raise NotAuthenticated(Msg("Invalid, expired or revoked token"))
         actor, g.login_id = row.user, row.login_id
         g.auth_via = "token"
     elif current_user.is_authenticated:
@@ -96,9 +98,9 @@ def check_role(actor: User | None, *roles: str) -> User:
     if actor is None:
         raise NotAuthenticated()
     if actor.role == Role.enterprise and actor.role in roles and acting_org_id(actor) is None:
-        raise Forbidden("Your claim of this enterprise waits for its bureau's confirmation")
+        raise Forbidden(Msg("Your claim of this enterprise waits for its bureau's confirmation"))
     if actor.role not in roles:
-        raise Forbidden(f"This needs the role {' or '.join(roles)}")
+        raise Forbidden(Msg("This needs the role %(roles)s", roles=Listing(Label("role", r) for r in roles)))
     return actor
 
 
@@ -110,7 +112,7 @@ def check_verified_institution(actor: User | None) -> User:
     """``actor`` belongs to a financial institution the platform has verified."""
     actor = check_role(actor, Role.institution)
     if not actor.organization.verified:
-        raise Forbidden("Your institution has not been verified by the platform yet")
+        raise Forbidden(Msg("Your institution has not been verified by the platform yet."))
     return actor
 
 
@@ -154,7 +156,7 @@ def get_visible(model: type[M], obj_id: int, actor: User | None, *, purpose: str
         stmt = stmt.with_for_update()
     obj = db.session.scalar(stmt)
     if obj is None:
-        raise NotFound(f"{model.__name__} {obj_id} not found")
+        raise NotFound(Msg("Not found: %(what)s %(id)s", what=model.__name__, id=obj_id))
     return obj
 
 
@@ -164,7 +166,7 @@ def can(actor: User | None, action: str, obj: Any) -> bool:
 
 def authorize(actor: User | None, action: str, obj: Any) -> None:
     if not can(actor, action, obj):
-        raise Forbidden(f"You may not {action} this {type(obj).__name__.lower()}")
+        raise Forbidden(Msg("You are not allowed to do this."))
 
 
 # -- accounts ------------------------------------------------------------------------------------

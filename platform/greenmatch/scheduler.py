@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .db import utcnow
 from .extensions import db
+from .text import Msg
 
 log = logging.getLogger(__name__)
 MISFIRE_GRACE_SECONDS = 3600
@@ -94,8 +95,8 @@ def weekly_digest() -> str:
                or_(Project.decided_at >= since, Product.published_at >= since))
         .group_by(Match.institution_id)).all()
     for institution_id, count in counts:
-        notifications.notify(institution_id, "weekly_digest", f"本周新增 {count} 条项目线索",
-                             f"{count} new project leads this week", link="/leads")
+        notifications.notify(institution_id, "weekly_digest",
+                             Msg("%(count)s new project leads this week", count=count), link="/leads")
     db.session.commit()
     return f"digests for {len(counts)} institutions"
 

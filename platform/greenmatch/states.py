@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 
 from .errors import Conflict
+from .text import N_, Label, Msg
+
+NOUNS = {"project": N_("project"), "product": N_("product"), "engagement": N_("engagement")}
 
 ILLEGAL_TRANSITION = "illegal_transition"
 
@@ -41,8 +44,9 @@ class StateMachine(Mapping[str, tuple[frozenset[str], str]]):
         wanted = [actions] if isinstance(actions, str) else list(actions)
         if any(self.possible(status, action) for action in wanted):
             return
-        verb = wanted[0].replace("_", " ") if len(wanted) == 1 else "change"
-        raise Conflict(f"Cannot {verb} {self.article} {self.noun} in status {status}", code=ILLEGAL_TRANSITION)
+        raise Conflict(Msg("This action is not possible in the %(thing)s's current status (%(status)s).",
+                           thing=Msg(NOUNS.get(self.noun, self.noun)), status=Label(f"{self.noun}_status", status)),
+                       code=ILLEGAL_TRANSITION)
 
     def target(self, status: str, action: str) -> str:
         """The status ``action`` leads to from ``status`` (409 when it cannot start there)."""

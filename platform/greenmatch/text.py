@@ -76,12 +76,22 @@ class Msg(Param):
             object.__setattr__(self, "_hash", hash((self.code, self.params)))
         return self._hash
 
+    def __str__(self) -> str:
+        """Rendered in the request's language (a schema's String field serialises a message this way)."""
+        return self.text()
+
     def __repr__(self) -> str:
         args = "".join(f", {k}={v!r}" for k, v in self.params)
         return f"Msg({self.code!r}{args})"
 
     def __reduce__(self) -> tuple[Any, ...]:
         return _msg, (self.code, self.params)
+
+    def format(self, **params: Any) -> Msg:
+        """This message with the parameters its msgid names bound (marshmallow's validators format their
+        messages with ``min``, ``max``, ``choices``, ``input`` ...: only the named ones are kept)."""
+        named = {k: v for k, v in params.items() if f"%({k})s" in self.code}
+        return Msg(self.code, **dict(self.params), **named) if named else self
 
     def param(self, name: str, default: Any = None) -> Any:
         return dict(self.params).get(name, default)

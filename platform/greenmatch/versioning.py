@@ -10,11 +10,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .errors import Conflict
 from .extensions import db
+from .text import Msg
 
 
 def _stale(obj: Any, detail: str) -> Conflict:
-    return Conflict(f"The {type(obj).__name__.lower()} was changed by someone else{detail}; reload it and apply "
-                    "your change again", fields={"version": ["stale"]})
+    return Conflict(Msg("Someone changed this in the meantime; reload the page and apply your change again."),
+                    fields={"version": [Msg("Someone changed this in the meantime; reload and try again.")]})
 
 
 def check_version(obj: Any, sent: int | None) -> None:

@@ -80,7 +80,7 @@ class GreenFundParamsSchema(CommonParamsSchema):
     def _ticket_range(self, data: dict[str, Any], **kwargs: Any) -> None:
         low, high = data.get("ticket_min_cny"), data.get("ticket_max_cny")
         if low is not None and high is not None and low > high:
-            raise ValidationError("must not be below ticket_min_cny", "ticket_max_cny")
+            raise ValidationError(Msg("Must not be below the minimum."), "ticket_max_cny")
 
 
 class GreenFundPlugin(InstrumentPlugin):

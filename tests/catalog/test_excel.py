@@ -162,7 +162,7 @@ def test_import_of_100_rows_with_7_bad_ones(io_client, auth, f, kind):
         assert field in errors, (i, errors)
         assert "project_id" not in refused[first + i]
     assert "9.9.9" in " ".join(refused[first + 4]["errors"]["categories"])
-    assert refused[first + 29]["errors"]["financing_need_cny"] == ["must not exceed total_investment_cny"]
+    assert refused[first + 29]["errors"]["financing_need_cny"] == ["不得超过总投资。"]  # the API speaks Chinese
 
     accepted = [r for r in body["rows"] if r["status"] == "accepted"]
     assert all(r["project_status"] == "draft" and r["project_id"] for r in accepted)
@@ -247,8 +247,8 @@ def test_bureau_import_creates_submitted_projects_in_its_jurisdiction_only(io_cl
     status = {r["row"]: r for r in body["rows"]}
     assert [status[n]["status"] for n in range(3, 10)] == ["accepted", "accepted", "refused", "refused", "refused",
                                                           "refused", "accepted"]
-    assert "jurisdiction" in status[5]["errors"]["region_code"][0]
-    assert "check character" in status[6]["errors"]["enterprise_uscc"][0]
+    assert "不在您的辖区" in status[5]["errors"]["region_code"][0]
+    assert "校验码不符" in status[6]["errors"]["enterprise_uscc"][0]
     assert "enterprise_uscc" in status[7]["errors"]
     assert "enterprise_name" in status[8]["errors"]
     assert status[3]["project_status"] == "submitted"
@@ -548,7 +548,7 @@ def test_a_bureau_cannot_import_into_another_regions_registered_enterprise(io_cl
                      contact_name="冒名联系人", contact_phone="13800000000")]
     body = upload(io_client, auth(hebei), csv_file(rows, COLUMNS + BUREAU_COLUMNS), "rows.csv").get_json()
     assert body["accepted"] == 0 and body["rows"][0]["status"] == "refused"
-    assert "outside your jurisdiction" in body["rows"][0]["errors"]["enterprise_uscc"][0]
+    assert "注册在您的辖区之外" in body["rows"][0]["errors"]["enterprise_uscc"][0]
     assert io_client.get(API, headers=auth(suzhou_firm)).get_json()["total"] == 0  # nothing in its list
     assert db.session.scalar(select(func.count()).select_from(Project)) == 0
 

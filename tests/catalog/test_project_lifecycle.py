@@ -116,7 +116,7 @@ def test_stale_version_is_409(client, auth, people):
     assert client.patch(f"{API}/{pid}", json={"version": 1, "name": "第一次修改的名称"}, headers=auth(owner)).status_code == 200
     stale = client.patch(f"{API}/{pid}", json={"version": 1, "name": "基于旧版本的修改"}, headers=auth(owner))
     assert stale.status_code == 409
-    assert stale.get_json()["error"]["fields"] == {"version": ["stale"]}
+    assert stale.get_json()["error"]["fields"] == {"version": ["内容已被他人修改，请刷新后重试。"]}
     assert client.get(f"{API}/{pid}", headers=auth(owner)).get_json()["name"] == "第一次修改的名称"
     assert client.patch(f"{API}/{pid}", json={"name": "缺少版本号"}, headers=auth(owner)).status_code == 422
 

@@ -130,7 +130,7 @@ def test_region_narrows_but_never_widens(io_client, auth, world):
     for region in ("320000", "130000"):
         response = io_client.get(f"{STATS}?region={region}", headers=auth(world["zjk"]))
         assert response.status_code == 403
-        assert "jurisdiction" in response.get_json()["error"]["message"]
+        assert "不在您的辖区" in response.get_json()["error"]["message"]
     assert io_client.get(f"{STATS}?region=999999", headers=auth(world["hebei"])).status_code == 422
 
 

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from greenmatch.codes import make_uscc, uscc_check_char, uscc_problem
 from greenmatch.db import utcnow
+from greenmatch.text import Msg
 
 VALID_USCC = make_uscc("91130700MA0000001")  # check character computed per GB 32100-2015
 
@@ -38,7 +39,7 @@ def assert_error(response, status, *fields):
 def test_known_uscc_examples():
     assert uscc_problem("91350100M000100Y43") is None  # published example code
     assert uscc_problem("91350100M000100Y44") is not None
-    assert uscc_problem("91350100M000100Y4") == "must be 18 characters"
+    assert uscc_problem("91350100M000100Y4") == Msg("A unified social credit code has 18 characters.")
     assert uscc_problem("91350100M000100YI3") is not None  # I is not in the alphabet
 
 

@@ -172,7 +172,7 @@ def test_publishing_a_published_product_is_409_before_the_body(client, auth, peo
 def test_project_amounts_below_one_fen_are_422_naming_the_field(client, auth, people, field, amount):
     response = client.post(f"{API}/projects", json=project(**{field: amount}), headers=auth(people["enterprise"]))
     assert response.status_code == 422, response.get_json()
-    assert "fen" in response.get_json()["error"]["fields"][field][0]
+    assert "精确到分" in response.get_json()["error"]["fields"][field][0]
     assert client.get(f"{API}/projects", headers=auth(people["enterprise"])).get_json()["total"] == 0
 
 

@@ -62,4 +62,4 @@ def test_users_create_command(tmp_path):
                                      "--role", "bureau", "--org-name", "某工信局"], env=env, capture_output=True,
                                     text=True)
     assert missing_region.returncode != 0
-    assert "jurisdiction" in missing_region.stderr
+    assert "工信部门账号须指定辖区" in missing_region.stderr

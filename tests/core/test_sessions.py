@@ -121,7 +121,7 @@ def test_the_current_password_is_required(client, user):
     response = client.post("/api/v1/auth/password", headers=bearer(token),
                            json={"current_password": "not-my-password", "new_password": NEW_PASSWORD})
     assert response.status_code == 422
-    assert response.get_json()["error"]["fields"] == {"current_password": ["is not your current password"]}
+    assert response.get_json()["error"]["fields"] == {"current_password": ["这不是您的当前密码。"]}
     db.session.expire_all()
     assert db.session.get(User, user.id).password_hash == before
     assert me(client, bearer(token)) == 200
@@ -136,18 +136,18 @@ def test_wrong_current_passwords_count_as_failed_logins(client, user):
 
 
 @pytest.mark.parametrize("new, reason", [
-    ("aaaaaaaaaa", "too easy to guess: it repeats the same characters"),
-    ("1234567890", "too easy to guess: it is one of the most common passwords"),
-    ("password12", "too easy to guess: it is one of the most common passwords"),
-    ("wang.fang2026", "must not contain your e-mail address"),
-    ("张家口风光新能源有限公司2026", "must not contain your organisation's name"),
-    ("abcdefghij", "too easy to guess: it is a sequence like abcd or 1234"),
-    ("short#1", "must be at least 10 characters"),
-    (PASSWORD, "must differ from the current password"),
+    ("aaaaaaaaaa", "Too easy to guess: it repeats the same characters."),
+    ("1234567890", "Too easy to guess: it is one of the most common passwords."),
+    ("password12", "Too easy to guess: it is one of the most common passwords."),
+    ("wang.fang2026", "Must not contain your e-mail address."),
+    ("张家口风光新能源有限公司2026", "Must not contain your organisation's name."),
+    ("abcdefghij", "Too easy to guess: it is a sequence like abcd or 1234."),
+    ("short#1", "Use at least 10 characters."),
+    (PASSWORD, "Must differ from your current password."),
 ])
 def test_a_weak_new_password_is_refused_with_the_reason(client, user, new, reason):
     token = api_token(client, user.email)
-    response = client.post("/api/v1/auth/password", headers=bearer(token),
+    response = client.post("/api/v1/auth/password?lang=en", headers=bearer(token),
                            json={"current_password": PASSWORD, "new_password": new})
     assert response.status_code == 422
     assert response.get_json()["error"]["fields"] == {"new_password": [reason]}
@@ -204,14 +204,14 @@ def registration(password: str, email: str = "li.qiang@tangshan-gangtie.cn") -> 
 
 
 @pytest.mark.parametrize("password, reason", [
-    ("aaaaaaaaaa", "too easy to guess: it repeats the same characters"),
-    ("1234567890", "too easy to guess: it is one of the most common passwords"),
-    ("password12", "too easy to guess: it is one of the most common passwords"),
-    ("li.qiang@2026", "must not contain your e-mail address"),
-    ("qwertyuiop", "too easy to guess: it is one of the most common passwords"),
+    ("aaaaaaaaaa", "Too easy to guess: it repeats the same characters."),
+    ("1234567890", "Too easy to guess: it is one of the most common passwords."),
+    ("password12", "Too easy to guess: it is one of the most common passwords."),
+    ("li.qiang@2026", "Must not contain your e-mail address."),
+    ("qwertyuiop", "Too easy to guess: it is one of the most common passwords."),
 ])
 def test_registration_refuses_weak_passwords_with_the_reason(client, app_ctx, password, reason):
-    response = client.post("/api/v1/auth/register", json=registration(password))
+    response = client.post("/api/v1/auth/register", json=registration(password), headers={"Accept-Language": "en"})
     assert response.status_code == 422
     assert response.get_json()["error"]["fields"]["password"] == [reason]
     assert db.session.scalar(db.select(db.func.count(User.id))) == 0
@@ -238,7 +238,7 @@ def test_the_command_line_refuses_weak_staff_passwords_with_the_reason(app, app_
     weak = runner.invoke(args=["users", "create", "--email", "admin@greenmatch.cn", "--password", "password12",
                                "--role", "admin", "--org-name", "平台运营方"])
     assert weak.exit_code == 2
-    assert "too easy to guess: it is one of the most common passwords" in weak.output
+    assert "太容易被猜到：属于最常见的密码之一。" in weak.output  # the command line speaks the default, Chinese
     assert db.session.scalar(db.select(db.func.count(User.id))) == 0
     strong = runner.invoke(args=["users", "create", "--email", "admin@greenmatch.cn", "--password", NEW_PASSWORD,
                                  "--role", "admin", "--org-name", "平台运营方"])

@@ -13,8 +13,8 @@ def test_an_approval_tells_each_institution_how_many_of_its_products_match(clien
     approved_project(client, auth, owner, bureau, name="张家口光伏电站项目")
 
     def approval_notes(user):
-        inbox = client.get("/api/v1/notifications", headers=auth(user)).get_json()["items"]
-        return [n["title_en"] for n in inbox if n["kind"] == "new_leads" and "Newly approved" in n["title_en"]]
+        inbox = client.get("/api/v1/notifications?lang=en", headers=auth(user)).get_json()["items"]
+        return [n["title"] for n in inbox if n["kind"] == "new_leads" and "Newly approved" in n["title"]]
 
     assert approval_notes(bank) == ["Newly approved project “张家口光伏电站项目” matches 2 of your products"]
     assert approval_notes(other) == ["Newly approved project “张家口光伏电站项目” matches 1 of your products"]

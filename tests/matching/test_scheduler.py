@@ -72,5 +72,5 @@ def test_the_weekly_digest_counts_the_leads_that_are_new_this_week(client, auth,
     db.session.get(Product, product).published_at = weeks_ago
     db.session.commit()
     scheduler.weekly_digest()
-    inbox = client.get("/api/v1/notifications", headers=auth(bank)).get_json()["items"]
-    assert [n["title_en"] for n in inbox if n["kind"] == "weekly_digest"] == ["1 new project leads this week"]
+    inbox = client.get("/api/v1/notifications?lang=en", headers=auth(bank)).get_json()["items"]
+    assert [n["title"] for n in inbox if n["kind"] == "weekly_digest"] == ["1 new project leads this week"]

@@ -73,7 +73,7 @@ def test_unverified_institution_cannot_create_or_publish(client, auth, f):
     pending = f.institution_user(verified=False)
     response = client.post(API, json=CREDIT, headers=auth(pending))
     assert response.status_code == 403
-    assert "verified" in response.get_json()["error"]["message"]
+    assert "尚未通过平台认证" in response.get_json()["error"]["message"]
 
 
 def test_unverified_institution_cannot_publish_an_existing_draft(client, auth, bank, app_ctx):

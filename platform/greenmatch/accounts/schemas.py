@@ -6,6 +6,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
+from greenmatch.text import Msg
+from greenmatch.validation import Email
+
 from ..api import PageArgsSchema
 from ..codes import uscc_problem
 from ..security import passwords
@@ -18,13 +21,13 @@ def _check_region(code: str) -> None:
     from greenmatch.catalog.reference import is_region
 
     if not is_region(code):
-        raise ValidationError("unknown GB/T 2260 region code")
+        raise ValidationError(Msg("Unknown region code."))
 
 
 def _check_uscc(code: str) -> None:
     problem = uscc_problem(code)
     if problem:
-        raise ValidationError(f"invalid unified social credit code: {problem}")
+        raise ValidationError(problem)
 
 
 class OrganizationInSchema(Schema):
@@ -50,13 +53,13 @@ class OrganizationInSchema(Schema):
     @validates_schema
     def _institution_type(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("kind") == "institution" and not data.get("institution_type"):
-            raise ValidationError("required for institutions", "institution_type")
+            raise ValidationError(Msg("Choose the type of institution."), "institution_type")
         if data.get("kind") == "enterprise" and data.get("institution_type"):
-            raise ValidationError("only institutions have a type", "institution_type")
+            raise ValidationError(Msg("Only institutions have a type."), "institution_type")
 
 
 class RegisterSchema(Schema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = Email(required=True, validate=validate.Length(max=254))
     password = fields.String(required=True, load_only=True, validate=validate.Length(max=200))
     name = fields.String(load_default=None, validate=validate.Length(max=100))
     organization = fields.Nested(OrganizationInSchema, required=True)

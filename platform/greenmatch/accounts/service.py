@@ -16,6 +16,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from greenmatch.text import Msg
+
 from .. import permissions, signals
 from ..codes import region_prefix
 from ..db import utcnow
@@ -50,12 +52,12 @@ def _claim(org: Organization, data: dict[str, Any]) -> User:
     registrant's at once; without one it waits for a bureau over its region or an admin (``pending``)."""
     org_data = data["organization"]
     if org.kind != OrgKind.enterprise or org_data["kind"] != OrgKind.enterprise:
-        raise Conflict("An organisation with this USCC is already registered",
-                       fields={"organization.uscc": ["already registered"]})
+        raise Conflict(Msg("An organisation with this unified social credit code is already registered."),
+                       fields={"organization.uscc": [Msg("Already registered.")]})
     code = org_data.get("claim_code")
     if code:
         if not org.claim_code_hash or not secrets.compare_digest(org.claim_code_hash, _claim_hash(code)):
-            raise Invalid.field("organization.claim_code", "does not match the code the bureau issued")
+            raise Invalid.field("organization.claim_code", Msg("does not match the code the bureau issued"))
         org.claim_state, org.claim_code_hash = "claimed", None
         org.verified, org.verified_at = True, utcnow()
     else:
@@ -73,9 +75,10 @@ def confirm_claim(org_id: int, actor: User) -> Organization:
     org = db.session.get(Organization, org_id)
     if org is None or (actor.role == Role.bureau
                        and not org.region_code.startswith(region_prefix(actor.organization.region_code))):
-        raise NotFound(f"Organization {org_id} not found")
+        raise NotFound(Msg("Not found: %(what)s %(id)s", what="Organization", id=org_id))
     if org.claim_state != "pending":
-        raise Conflict(f"The organisation is {org.claim_state}, not waiting for a claim to be confirmed")
+        raise Conflict(Msg("The organisation is not waiting for a claim to be confirmed (%(state)s)",
+                           state=org.claim_state))
     org.claim_state, org.claim_code_hash = "claimed", None
     org.verified, org.verified_at = True, utcnow()
     db.session.commit()
@@ -87,13 +90,14 @@ def register(data: dict[str, Any]) -> User:
     enterprise a bureau's import put on the platform."""
     org_data = data["organization"]
     if db.session.scalar(select(User.id).where(User.email == data["email"])):
-        raise Conflict("An account with this e-mail already exists", fields={"email": ["already registered"]})
+        raise Conflict(Msg("An account with this e-mail already exists."),
+                       fields={"email": [Msg("Already registered.")]})
     existing = db.session.scalar(select(Organization).where(Organization.uscc == org_data["uscc"]))
     if existing is not None and existing.claim_state in ("unclaimed", "pending"):
         return _claim(existing, data)
     if existing is not None:
-        raise Conflict("An organisation with this USCC is already registered",
-                       fields={"organization.uscc": ["already registered"]})
+        raise Conflict(Msg("An organisation with this unified social credit code is already registered."),
+                       fields={"organization.uscc": [Msg("Already registered.")]})
     kind = OrgKind(org_data["kind"])
     org = Organization(
         kind=kind.value,
@@ -111,7 +115,7 @@ def register(data: dict[str, Any]) -> User:
         db.session.commit()
     except IntegrityError as exc:  # a concurrent registration won the race
         db.session.rollback()
-        raise Conflict("An account with this e-mail or USCC already exists") from exc
+        raise Conflict(Msg("An account with this e-mail or USCC already exists")) from exc
     return user
 
 
@@ -124,13 +128,14 @@ def create_staff_user(email: str, password: str, role: str, org_name: str, regio
     if problem:
         raise Invalid.field("password", problem)
     if role not in (Role.admin, Role.bureau):
-        raise Invalid.field("role", "must be admin or bureau")
+        raise Invalid.field("role", Msg("must be admin or bureau"))
     if role == Role.bureau and not region:
-        raise Invalid.field("region", "bureau accounts need their jurisdiction region")
+        raise Invalid.field("region", Msg("bureau accounts need their jurisdiction region"))
     if region and not is_region(region):
-        raise Invalid.field("region", "unknown GB/T 2260 region code")
+        raise Invalid.field("region", Msg("Unknown region code."))
     if db.session.scalar(select(User.id).where(User.email == email)):
-        raise Conflict("An account with this e-mail already exists", fields={"email": ["already registered"]})
+        raise Conflict(Msg("An account with this e-mail already exists."),
+                       fields={"email": [Msg("Already registered.")]})
     kind = OrgKind.bureau if role == Role.bureau else OrgKind.platform
     org = db.session.scalar(select(Organization).where(Organization.kind == kind.value,
                                                        Organization.name == org_name))
@@ -138,8 +143,9 @@ def create_staff_user(email: str, password: str, role: str, org_name: str, regio
         org = Organization(kind=kind.value, name=org_name, region_code=region or "100000", verified=True,
                            verified_at=utcnow())
     elif region and org.region_code != region:
-        raise Conflict(f"organisation {org_name!r} exists with region {org.region_code}",
-                       fields={"region": ["differs from the existing organisation's region"]})
+        raise Conflict(Msg("organisation “%(name)s” exists with region %(region)s", name=org_name,
+                           region=org.region_code),
+                       fields={"region": [Msg("differs from the existing organisation's region")]})
     user = User(email=email, password_hash=hash_password(password), role=role, organization=org)
     db.session.add_all([org, user])
     db.session.commit()
@@ -165,7 +171,7 @@ def log_in(email: str, password: str, address: str) -> User:
     user = authenticate(email, password)
     if user is None:
         limiter.failed(email, address)
-        raise NotAuthenticated("Wrong e-mail or password")
+        raise NotAuthenticated(Msg("Wrong e-mail or password"))
     limiter.succeeded(email, address)
     return user
 
@@ -214,12 +220,12 @@ def change_password(user: User, current: str, new: str, address: str, keep_login
     limiter.check(user.email, address)
     if not check_password_hash(user.password_hash, current):
         limiter.failed(user.email, address)
-        raise Invalid.field("current_password", "is not your current password")
+        raise Invalid.field("current_password", Msg("This is not your current password."))
     problem = passwords.problem(new, user.email, user.organization.name)
     if problem:
         raise Invalid.field("new_password", problem)
     if check_password_hash(user.password_hash, new):
-        raise Invalid.field("new_password", "must differ from the current password")
+        raise Invalid.field("new_password", Msg("Must differ from your current password."))
     user.password_hash = hash_password(new)
     db.session.flush()
     end_logins(user.id, keep=keep_login)
@@ -277,7 +283,7 @@ def verify_organization(org_id: int, actor: User) -> Organization:
     org = permissions.get_visible(Organization, org_id, actor)
     permissions.authorize(actor, "verify", org)
     if org.kind != OrgKind.institution:
-        raise Conflict("Only financial institutions need verification")
+        raise Conflict(Msg("Only financial institutions need verification."))
     if not org.verified:
         org.verified = True
         org.verified_at = utcnow()

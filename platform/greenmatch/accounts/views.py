@@ -6,6 +6,8 @@ import functools
 
 from flask import current_app, request
 
+from greenmatch.text import Msg
+
 from .. import permissions
 from ..api import Blueprint, page_of, paginate
 from ..errors import NotAuthenticated
@@ -62,7 +64,7 @@ def revoke():
     permissions.require_user()
     token = permissions.bearer_token()
     if token is None:
-        raise NotAuthenticated("Send the token to revoke in the Authorization header")
+        raise NotAuthenticated(Msg("Send the token to revoke in the Authorization header"))
     service.revoke_token(token)
 
 

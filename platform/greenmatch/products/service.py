@@ -15,6 +15,7 @@ from ..errors import Invalid, flatten_messages
 from ..extensions import db
 from ..instruments import InstrumentPlugin, current_plugins
 from ..states import StateMachine
+from ..text import Msg
 from .models import Product, ProductStatus
 
 # action -> (statuses it may start from, status it leads to)
@@ -27,8 +28,7 @@ TRANSITIONS = StateMachine("product", {
 def plugin_for(key: str) -> InstrumentPlugin:
     plugin = current_plugins().get(key)
     if plugin is None:
-        raise Invalid(f"instrument: unknown or disabled instrument {key!r}",
-                      fields={"instrument": [f"must be one of: {', '.join(current_plugins())}"]})
+        raise Invalid.field("instrument", Msg("Choose one of: %(choices)s.", choices=", ".join(current_plugins())))
     return plugin
 
 
@@ -37,7 +37,7 @@ def validated_params(plugin: InstrumentPlugin, raw: Mapping[str, Any]) -> dict[s
         return plugin.load_params(raw)
     except ValidationError as exc:
         fields = {f"params.{name}": msgs for name, msgs in flatten_messages(exc.messages).items()}
-        raise Invalid("Validation failed: " + ", ".join(sorted(fields)), fields=fields) from exc
+        raise Invalid.of(fields) from exc
 
 
 def listing(actor: User | None, args: Mapping[str, Any]) -> Select:

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from flask import Flask, current_app
 
 from ..errors import ApiError
+from ..text import Msg
 
 EXTENSION_KEY = "greenmatch.login_limiter"
 
@@ -43,11 +44,11 @@ class TooManyLogins(ApiError):
         self.reason = reason
         self.retry_after = max(1, retry_after)
         if reason == "account":
-            message = (f"Too many failed logins for this account; it is locked for {self.retry_after} s. "
-                       "Try again later.")
+            message = Msg("Too many failed logins for this account; it is locked for %(seconds)s s. Try again later.",
+                          seconds=self.retry_after)
         else:
-            message = (f"Too many failed logins from your network address; try again in {self.retry_after} s "
-                       "or from an address you have signed in from before.")
+            message = Msg("Too many failed logins from your network address; try again in %(seconds)s s or from an "
+                          "address you have signed in from before.", seconds=self.retry_after)
         super().__init__(message)
 
 

@@ -8,8 +8,7 @@ A password is refused, with the reason, when it
   (``password12``) or otherwise easy to guess: zxcvbn (https://pypi.org/project/zxcvbn/, Dropbox's estimator
   with its lists of the most common passwords, names and words) scores it below ``MIN_SCORE`` (3 of 4).
 
-:func:`problem` returns the reason as an English message (the API's language); the pages translate it with
-the patterns in :mod:`greenmatch.web.messages`.
+:func:`problem` returns the reason as a message code (greenmatch.text), rendered in the caller's language.
 """
 
 from __future__ import annotations
@@ -18,6 +17,8 @@ import re
 
 from zxcvbn import zxcvbn
 
+from ..text import Msg
+
 MIN_LENGTH = 10
 MIN_SCORE = 3
 # zxcvbn looks at the first 100 characters only, and its run time grows with the length
@@ -25,18 +26,18 @@ MAX_CHECKED = 100
 
 # zxcvbn's warnings (its English wording, stable across 4.x) -> our message
 _WARNINGS = [
-    ("Repeats like", "too easy to guess: it repeats the same characters"),
-    ("Sequences like", "too easy to guess: it is a sequence like abcd or 1234"),
-    ("keyboard", "too easy to guess: it is a row of neighbouring keys"),
-    ("top-10 common password", "too easy to guess: it is one of the most common passwords"),
-    ("top-100 common password", "too easy to guess: it is one of the most common passwords"),
-    ("very common password", "too easy to guess: it is one of the most common passwords"),
-    ("similar to a commonly used password", "too easy to guess: it is close to a common password"),
-    ("Recent years", "too easy to guess: it is built on a year or a date"),
-    ("Dates are often", "too easy to guess: it is built on a year or a date"),
-    ("Names and surnames", "too easy to guess: it is built on a name"),
-    ("Common names", "too easy to guess: it is built on a name"),
-    ("A word by itself", "too easy to guess: it is a single common word"),
+    ("Repeats like", Msg("Too easy to guess: it repeats the same characters.")),
+    ("Sequences like", Msg("Too easy to guess: it is a sequence like abcd or 1234.")),
+    ("keyboard", Msg("Too easy to guess: it is a row of neighbouring keys.")),
+    ("top-10 common password", Msg("Too easy to guess: it is one of the most common passwords.")),
+    ("top-100 common password", Msg("Too easy to guess: it is one of the most common passwords.")),
+    ("very common password", Msg("Too easy to guess: it is one of the most common passwords.")),
+    ("similar to a commonly used password", Msg("Too easy to guess: it is close to a common password.")),
+    ("Recent years", Msg("Too easy to guess: it is built on a year or a date.")),
+    ("Dates are often", Msg("Too easy to guess: it is built on a year or a date.")),
+    ("Names and surnames", Msg("Too easy to guess: it is built on a name.")),
+    ("Common names", Msg("Too easy to guess: it is built on a name.")),
+    ("A word by itself", Msg("Too easy to guess: it is a single common word.")),
 ]
 
 
@@ -44,19 +45,19 @@ def _words(text: str) -> list[str]:
     return [w for w in re.split(r"[\s\W_]+", text.lower()) if len(w) >= 3]
 
 
-def problem(password: str, email: str | None = None, org_name: str | None = None) -> str | None:
+def problem(password: str, email: str | None = None, org_name: str | None = None) -> Msg | None:
     """Why ``password`` may not be used, or None when it is acceptable."""
     if len(password) < MIN_LENGTH:
-        return f"must be at least {MIN_LENGTH} characters"
+        return Msg("Use at least %(n)s characters.", n=MIN_LENGTH)
     lowered = password.lower()
     local = (email or "").split("@")[0].strip().lower()
     if len(local) >= 3 and local in lowered:
-        return "must not contain your e-mail address"
+        return Msg("Must not contain your e-mail address.")
     names = ([org_name.strip().lower()] if org_name and len(org_name.strip()) >= 2 else []) + _words(org_name or "")
     if any(name in lowered for name in names):
-        return "must not contain your organisation's name"
+        return Msg("Must not contain your organisation's name.")
     if len(set(password)) == 1:
-        return "too easy to guess: it repeats the same characters"
+        return Msg("Too easy to guess: it repeats the same characters.")
     inputs = [v for v in (local, *(_words(local)), *names) if v]
     result = zxcvbn(password[:MAX_CHECKED], user_inputs=inputs)
     if result["score"] >= MIN_SCORE:
@@ -65,4 +66,4 @@ def problem(password: str, email: str | None = None, org_name: str | None = None
     for needle, message in _WARNINGS:
         if needle.lower() in warning.lower():
             return message
-    return "too easy to guess: use a longer mix of words, digits and signs"
+    return Msg("Too easy to guess: use a longer mix of words, digits and signs.")

@@ -10,8 +10,8 @@ from ..accounts import service as accounts
 from ..accounts.models import Organization, Role, User
 from ..errors import Conflict
 from ..matching import service as matching
+from ..text import render
 from .errors import _back
-from .messages import translate_service
 from .views import bp, count, pages
 
 
@@ -59,7 +59,7 @@ def admin_matching():
             # page answers at once whatever the size of the catalogue; the run list below shows its progress
             run = matching.start_run(triggered_by=f"user:{actor.id}")
         except Conflict as exc:  # another run is still queued or running
-            flash(translate_service(exc.message), "warning")
+            flash(render(exc.message), "warning")
             return redirect(url_for("web.admin_matching"))
         flash(_("Matching run %(id)s queued; reload this page to follow its progress.", id=run.id), "success")
         return redirect(url_for("web.admin_matching"))

@@ -19,10 +19,11 @@ from ..catalog.models import ProjectStatus
 from ..catalog.schemas import ReviewSchema
 from ..errors import ApiError
 from ..instruments import current_plugins
+from ..text import render
 from . import forms
 from .dashboard import dashboard
 from .formatting import PROJECT_STATUS, label_of, lang, name_of, region_label
-from .messages import field_errors, form_problem, translate_service
+from .messages import field_errors, form_problem
 from .views import bp, catalogue_filters, category_choices, pages
 
 QUEUE_TIERS = {0: "green", 1: "flagged", 2: "standard"}
@@ -126,7 +127,7 @@ def bureau_import():
     except ApiError as exc:
         if exc.status in (401, 403):
             raise
-        flash(translate_service(exc.message), "danger")
+        flash(render(exc.message), "danger")
         return redirect(url_for("web.bureau_catalogue"))
     report = result.as_dict()
     for row in report["rows"]:

@@ -19,9 +19,10 @@ from ..facts import BENEFIT_KEYS, CERTIFICATIONS, COLLATERAL, RISK_EXPOSURES
 from ..instruments import current_plugins
 from ..matching import engagements as engagement_service
 from ..matching import service as matching
+from ..text import render
 from . import forms
 from .formatting import lang
-from .messages import form_problem, translate_service
+from .messages import form_problem
 from .views import bp, count, pages
 
 EDITABLE = (ProjectStatus.draft, ProjectStatus.returned)
@@ -101,7 +102,7 @@ def project_edit(project_id: int):
     try:
         project = catalog.update_project(actor, project.id, {**data, "version": version})
     except Conflict as exc:
-        flash(translate_service(exc.message), "warning")
+        flash(render(exc.message), "warning")
         values["version"] = catalog.get_project(actor, project_id).version
         return _form_page(values, {}, project, 409)
     except ApiError as exc:

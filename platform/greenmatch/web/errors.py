@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 
 from ..errors import ApiError, Conflict, Forbidden, Invalid, NotAuthenticated, NotFound
 from ..guard import BadRequest
-from .messages import translate_service
+from ..text import render
 
 
 def server_error_page():
@@ -63,7 +63,7 @@ def register_blueprint(bp: Blueprint) -> None:
 
     @bp.errorhandler(Forbidden)
     def _forbidden(exc: Forbidden):
-        return error_page(403, message=translate_service(exc.message))
+        return error_page(403, message=render(exc.message))
 
     @bp.errorhandler(NotFound)
     def _not_found(exc: NotFound):
@@ -73,8 +73,8 @@ def register_blueprint(bp: Blueprint) -> None:
     @bp.errorhandler(Invalid)
     def _conflict(exc: ApiError):
         if request.method == "GET":
-            return error_page(exc.status, message=translate_service(exc.message))
-        flash(translate_service(exc.message), "warning")
+            return error_page(exc.status, message=render(exc.message))
+        flash(render(exc.message), "warning")
         return redirect(_back())
 
     @bp.errorhandler(BadRequest)

@@ -16,8 +16,8 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 
 from .. import labels
-from ..text import render
 from ..catalog import reference
+from ..text import render
 
 
 # -- labels of the contract's codes: greenmatch.labels (the one label module), lazily translated here ----------
@@ -225,11 +225,18 @@ def instrument_options(keys: Any) -> list[tuple[str, str]]:
     return [(key, instrument_name(key)) for key in keys]
 
 
+def notification_title(note: Any) -> str:
+    from ..matching.notifications import title
+
+    return title(note)
+
+
 def register(app: Flask) -> None:
     filters = {
         "money": money, "money_full": money_full, "number": number, "percent": percent, "day": day,
         "datetime": datetime, "region": region_label, "category": category_label, "category_name": category_name,
         "industry": industry_label, "instrument": instrument_name, "t": render,
+        "notification_title": notification_title,
     }
     app.jinja_env.filters.update(filters)
     app.jinja_env.globals.update(

@@ -9,6 +9,8 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from greenmatch.text import Msg
+
 from .. import permissions
 from ..accounts.models import Role
 from ..catalog import reference
@@ -23,16 +25,17 @@ from ..matching.schemas import EngagementInSchema, EngagementPatchSchema, Respon
 from ..products import service as products
 from ..products.models import ProductStatus
 from ..products.schemas import ProductInSchema
+from ..text import render
 from . import forms
 from .formatting import lang
-from .messages import form_problem, translate_service
+from .messages import form_problem
 from .views import _safe_next, bp, category_choices, category_filter, pages, region_filter
 
 
 def _plugin_or_404(key: str):
     plugin = current_plugins().get(key)
     if plugin is None:
-        raise NotFound(f"instrument {key}")
+        raise NotFound(Msg("Not found: %(what)s %(id)s", what="Instrument", id=key))
     return plugin
 
 
@@ -125,7 +128,7 @@ def product_edit(product_id: int):
             "name": data["name"], "description": data["description"], "params": data["params"],
             "version": forms.form_version(request.form)}))[1]
     except Conflict as exc:  # changed meanwhile: keep what the user typed, against the current version
-        flash(translate_service(exc.message), "warning")
+        flash(render(exc.message), "warning")
         values["version"] = products.get_product(actor, product_id).version
         return _product_form(plugin, values, {}, item, 409)
     if errors:

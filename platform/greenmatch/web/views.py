@@ -25,11 +25,12 @@ from ..matching import engagements as engagement_service
 from ..matching import notifications
 from ..products import service as products
 from ..security.limiter import TooManyLogins
+from ..text import render
 from . import forms
 from .errors import register_blueprint as register_error_pages
 from .formatting import lang
 from .forms import LoginForm, PasswordChangeForm
-from .messages import form_problem, translate, translate_service
+from .messages import form_problem
 
 bp = Blueprint("web", __name__)
 register_error_pages(bp)
@@ -218,7 +219,7 @@ def change_password():
             return _limited("auth/password.html", exc, form=form)
         except ApiError as exc:
             for name, messages in exc.fields.items():
-                getattr(form, name, form.new_password).errors.extend(translate(m) for m in messages)
+                getattr(form, name, form.new_password).errors.extend(render(m) for m in messages)
             return render_template("auth/password.html", form=form), 422
         flash(_("Your password has been changed. Your other sessions and API tokens have been signed out."),
               "success")
@@ -255,7 +256,7 @@ def register():
         try:
             user = accounts.register(data)
         except ApiError as exc:
-            errors = forms.page_errors(exc.fields) or {"_schema": [translate_service(exc.message)]}
+            errors = forms.page_errors(exc.fields) or {"_schema": [render(exc.message)]}
     if errors:
         flash(form_problem(), "danger")
         return _registration_page(values, errors, 422)
