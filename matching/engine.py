@@ -307,11 +307,6 @@ class MatchEngine:
             return MatchResult(matches, run.stats)
 
     # -- incremental -----------------------------------------------------------------------------
-    def score_project(self, project: ProjectFacts, products: ProductIndex) -> tuple[np.ndarray, np.ndarray]:
-        """(product ids, scores) of every product the project passes the hard rules for, in id order."""
-        pairs = score_block(self.project_block([project]), products, self.settings)
-        return products.ids[pairs.qs], pairs.scores
-
     def match_project(self, project: ProjectFacts, products: ProductIndex) -> list[Match]:
         """The project's top-K products (``project_rank`` set), as a full run would rank them."""
         block = self.project_block([project])
@@ -321,13 +316,6 @@ class MatchEngine:
         qs, scores = pairs.qs[at], pairs.scores[at]
         return _matches(BatchExplainer(block, Xc, products, pairs.rows[at], qs, scores, ranks + 1, None,
                                        self.settings, self.tax, self.names, self.render_memo))
-
-    def score_product(self, product: ProductFacts, projects: ProjectIndex, outcomes: Iterable[Outcome] = (),
-                      financed_projects: Iterable[ProjectFacts] = ()) -> tuple[np.ndarray, np.ndarray]:
-        """(project ids, scores) of every project passing the product's hard rules, in id order."""
-        index = self.product_index([product], outcomes, financed_projects)
-        pairs = score_block(projects, index, self.settings)
-        return projects.ids[pairs.rows], pairs.scores
 
     def match_product(self, product: ProductFacts, projects: ProjectIndex, outcomes: Iterable[Outcome] = (),
                       financed_projects: Iterable[ProjectFacts] = ()) -> list[Match]:
