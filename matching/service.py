@@ -33,9 +33,9 @@ from greenmatch.instruments import current_plugins
 from greenmatch.products.models import Product, ProductStatus
 from greenmatch.text import current_locale, from_json, is_english, render, to_json
 
-from .engine import Match as EngineMatch
 from .engine import MatchEngine, Outcome, ProductIndex, ProjectIndex
 from .models import Engagement, EngagementStatus, Match, MatchingState, MatchRun
+from .results import Match as EngineMatch
 from .settings import MatchSettings
 
 log = logging.getLogger(__name__)

@@ -524,14 +524,14 @@ def test_a_full_run_asks_a_plugin_only_about_projects_one_of_its_products_could_
 
 
 def test_automatic_workers_follow_the_project_count(monkeypatch: pytest.MonkeyPatch) -> None:
-    from greenmatch.matching import engine as engine_module
+    from greenmatch.matching import workers
 
-    monkeypatch.setattr(engine_module.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(workers.os, "cpu_count", lambda: 8)
     auto = MatchSettings()
-    assert engine_module._workers(auto, 5_000, 10) == 1
-    assert engine_module._workers(auto, 25_000, 30) == 2
-    assert engine_module._workers(auto, 1_000_000, 3) == 3  # never more than the chunks
-    assert engine_module._workers(auto, 1_000_000, 1000) == 4
-    assert engine_module._workers(MatchSettings(workers=2), 10, 5) == 2
-    monkeypatch.setattr(engine_module.os, "cpu_count", lambda: 2)
-    assert engine_module._workers(auto, 1_000_000, 1000) == 2
+    assert workers.worker_count(auto, 5_000, 10) == 1
+    assert workers.worker_count(auto, 25_000, 30) == 2
+    assert workers.worker_count(auto, 1_000_000, 3) == 3  # never more than the chunks
+    assert workers.worker_count(auto, 1_000_000, 1000) == 4
+    assert workers.worker_count(MatchSettings(workers=2), 10, 5) == 2
+    monkeypatch.setattr(workers.os, "cpu_count", lambda: 2)
+    assert workers.worker_count(auto, 1_000_000, 1000) == 2
