@@ -217,13 +217,13 @@ def _copy(raw: Any, table: str, columns: tuple[str, ...], rows: Iterator[tuple[A
 
 def _explanation_pool(engine: MatchEngine, data: SyntheticData, n_projects: int = 300) -> dict[str, list[tuple]]:
     """(reasons JSON, paths JSON) of real matches, per instrument, rendered as the service stores them."""
-    from greenmatch.matching.service import _row
+    from greenmatch.matching.service import match_row
 
     sample = data.projects[:: max(1, len(data.projects) // n_projects)][:n_projects]
     institution_of = {p.id: p.institution_id for p in data.products}
     pool: dict[str, list[tuple]] = {}
     for m in engine.run(sample, data.products):
-        row = _row(m, 1, institution_of, for_project=True, for_product=True)
+        row = match_row(m, 1, institution_of, for_project=True, for_product=True)
         pool.setdefault(m.instrument, []).append((json.dumps(row["reasons"], ensure_ascii=False),
                                                  json.dumps(row["paths"], ensure_ascii=False)))
     return pool
@@ -467,7 +467,7 @@ def leads_page_section(args: argparse.Namespace, data: SyntheticData, engine: Ma
             with app.app_context(), db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("VACUUM (ANALYZE) matches"))
             _time_leads_page(app, token, args, "after VACUUM ANALYZE, as a full run leaves the table "
-                                               "(service._vacuum_matches)", repeat=args.leads_repeat)
+                                               "(runs._vacuum_matches)", repeat=args.leads_repeat)
             _time_leads_page(app, token, args, "the same, filtered by instrument (green credit)",
                              repeat=args.leads_repeat, query="&instrument=green_credit")
         finally:
