@@ -16,8 +16,8 @@ from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 
 from .. import labels
-from ..text import render
 from ..catalog import reference
+from ..text import render
 
 
 # -- labels of the contract's codes: greenmatch.labels (the one label module), lazily translated here ----------
