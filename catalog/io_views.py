@@ -17,7 +17,7 @@ from greenmatch.errors import Invalid
 from greenmatch.extensions import db
 from greenmatch.text import Msg
 
-from . import excel, excel_export, service, sheets, stats
+from . import excel_export, excel_import, excel_template, service, sheets, stats
 from .schemas import ProjectQuerySchema, check_region
 
 blp = Blueprint("catalog_io", __name__, url_prefix="/api/v1",
@@ -130,7 +130,7 @@ def export_file(export_id: int):
 def import_template():
     """The import sheet: a header per column (Chinese name and field), code columns formatted as text."""
     permissions.require_user()
-    return _xlsx(sheets.workbook_bytes(excel.template_workbook()), "greenmatch-import-template.xlsx")
+    return _xlsx(sheets.workbook_bytes(excel_template.template_workbook()), "greenmatch-import-template.xlsx")
 
 
 # -- import ----------------------------------------------------------------------------------------
@@ -176,7 +176,7 @@ def import_projects(files):
     `POST /projects` and saved on its own: refused rows are reported with their row number and reasons."""
     actor = permissions.require_role(Role.enterprise, Role.bureau)
     upload = files["file"]
-    return excel.import_projects(actor, upload.filename, upload.read()).as_dict()
+    return excel_import.import_projects(actor, upload.filename, upload.read()).as_dict()
 
 
 # -- statistics ------------------------------------------------------------------------------------

@@ -45,9 +45,6 @@ class SettingsBase:
         values = {name: _coerce(cls.__name__, name, getattr(base, name), value) for name, value in overrides.items()}
         return dataclasses.replace(base, **values)  # type: ignore[type-var]
 
-    def as_mapping(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)  # type: ignore[call-overload]
-
 
 def _coerce(owner: str, name: str, default: Any, value: Any) -> Any:
     where = f"{owner}.{name}"
@@ -253,7 +250,7 @@ class RuleSettings(SettingsBase):
     @cached_property
     def memo(self) -> dict[str, dict[Any, Any]]:
         """Results derived from these settings alone, keyed by their other inputs (filled by the
-        screening functions on first use; not a setting: no field, outside equality and ``as_mapping``)."""
+        screening functions on first use; not a setting: no field, outside equality and ``dataclasses.asdict``)."""
         return {}
 
     @classmethod

@@ -15,7 +15,7 @@ from greenmatch.extensions import db
 from greenmatch.products import service as products
 from greenmatch.products.models import Product, ProductStatus
 
-from . import engagements, service
+from . import engagements, runs, service
 from .models import Engagement, Match
 
 JJJ = ["110000", "120000", "130000"]
@@ -65,9 +65,9 @@ def seed_products(ctx: DemoContext) -> None:
 @demo_step("matching")
 def seed_matching(ctx: DemoContext) -> None:
     # a second seed that created nothing leaves the results (and the run history) as they are
-    if not sum(ctx.created.values()) and service.recent_runs(1):
+    if not sum(ctx.created.values()) and runs.recent_runs(1):
         return
-    run = service.full_rematch(triggered_by="seed")
+    run = runs.full_rematch(triggered_by="seed")
     ctx.echo(f"matching: {run.matches_written} matches from {run.pairs_considered} pairs")
 
 

@@ -165,7 +165,7 @@ def _already_open(engagement_id: int | None) -> Conflict:
 
 
 def request_engagement(actor: User, match_id: int, message: str) -> Engagement:
-    from .service import get_match
+    from .queries import get_match
 
     permissions.check_verified_institution(actor)
     match = get_match(actor, match_id)

@@ -76,9 +76,9 @@ class Match(Base):
         UniqueConstraint("generation", "project_id", "product_id", name="uq_matches_generation_project_product"),
         Index("ix_matches_generation_project_score", "generation", "project_id", "score"),
         Index("ix_matches_generation_product_score", "generation", "product_id", "score"),
-        # an institution's leads (service.leads): the first page in score order, and counts with min_score
+        # an institution's leads (queries.leads): the first page in score order, and counts with min_score
         Index("ix_matches_leads", "generation", "institution_id", "for_product", "score"),
-        # their count (service.leads_total), also by instrument: on PostgreSQL the many equal keys of an
+        # their count (queries.leads_total), also by instrument: on PostgreSQL the many equal keys of an
         # institution are deduplicated into posting lists, which an index-only scan reads several times faster
         Index("ix_matches_lead_counts", "generation", "institution_id", "instrument",
               postgresql_where=text("for_product"), sqlite_where=text("for_product")),

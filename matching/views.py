@@ -10,7 +10,7 @@ from greenmatch.api import Blueprint, PageArgsSchema, locale, page_of, paginate
 from greenmatch.catalog.service import contact_for, present
 from greenmatch.extensions import db
 
-from . import demand, engagements, notifications, service
+from . import demand, engagements, notifications, queries, runs
 from .models import Engagement, Match
 from .schemas import (
     EngagementInSchema,
@@ -33,7 +33,7 @@ blp = Blueprint("matching", __name__, url_prefix="/api/v1", description="Matchin
 
 
 def _match_item(match: Match) -> dict[str, Any]:
-    return {"match_id": match.id, "score": match.score, "product": match.product, **service.localized(match, locale())}
+    return {"match_id": match.id, "score": match.score, "product": match.product, **queries.localized(match, locale())}
 
 
 @blp.route("/matching/runs", methods=["POST"])
@@ -46,7 +46,7 @@ def start_run():
     409 while another full run is queued or running; a run whose worker died is marked
     ``abandoned`` once its lease expires and blocks nothing."""
     actor = permissions.require_role(Role.admin)
-    return service.start_run(triggered_by=f"user:{actor.id}")
+    return runs.start_run(triggered_by=f"user:{actor.id}")
 
 
 @blp.route("/matching/runs/<int:run_id>")
@@ -56,7 +56,7 @@ def start_run():
 def get_run(run_id: int):
     """One run (admin): ``status`` queued | running | succeeded | failed | abandoned, ``progress`` 0-1."""
     permissions.require_role(Role.admin)
-    return service.get_run(run_id)
+    return runs.get_run(run_id)
 
 
 @blp.route("/matching/runs")
@@ -66,7 +66,7 @@ def get_run(run_id: int):
 def list_runs():
     """The latest matching runs (admin)."""
     permissions.require_role(Role.admin)
-    return {"items": service.recent_runs()}
+    return {"items": runs.recent_runs()}
 
 
 @blp.route("/projects/<int:project_id>/matches")
@@ -78,7 +78,7 @@ def project_matches(args, project_id: int):
     """Products matched to the project, best first, with reasons and explanation paths
     (owner, its bureau, admins)."""
     actor = permissions.require_user()  # the catalogue is public, its matches are not: anonymous is 401
-    page = paginate(db.session, service.project_matches(actor, project_id), args["page"], args["per_page"])
+    page = paginate(db.session, queries.project_matches(actor, project_id), args["page"], args["per_page"])
     page["items"] = [_match_item(m) for m in page["items"]]
     return page
 
@@ -91,8 +91,8 @@ def project_matches(args, project_id: int):
 def leads(args):
     """The verified institution's leads: approved projects matched to its published products, best first."""
     actor = permissions.require_user()
-    page = paginate(db.session, service.leads(actor, args), args["page"], args["per_page"],
-                    total=service.leads_total(actor, args))
+    page = paginate(db.session, queries.leads(actor, args), args["page"], args["per_page"],
+                    total=queries.leads_total(actor, args))
     requests = demand.open_requests_by_project([m.project_id for m in page["items"]])
     page["items"] = [{**_match_item(m), "project": present(m.project, actor),
                       "financing_request": requests.get(m.project_id)} for m in page["items"]]

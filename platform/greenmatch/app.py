@@ -82,7 +82,7 @@ def _register_models() -> None:
     from .accounts import models  # noqa: F401
     from .catalog import models as catalog_models  # noqa: F401
     from .catalog import policy  # noqa: F401
-    from .matching import demand, demo_steps, engagements, receivers  # noqa: F401
+    from .matching import demand, demo_steps, engagements, queries, receivers, runs  # noqa: F401
     from .matching import models as matching_models  # noqa: F401
     from .products import models as product_models  # noqa: F401
     from .products import policy as product_policy  # noqa: F401

@@ -49,7 +49,7 @@ def match_run() -> None:
     """Re-match every approved project against every published product (replaces results atomically)."""
     from flask import current_app
 
-    from greenmatch.matching.service import full_rematch
+    from greenmatch.matching.runs import full_rematch
 
     with click.progressbar(length=1, label="Matching", show_percent=True, show_pos=True) as bar:
         def progress(done: int, total: int) -> None:

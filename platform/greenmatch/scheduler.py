@@ -46,7 +46,7 @@ DEFAULT_SCHEDULE: dict[str, dict[str, Any]] = {
 
 def nightly_rematch() -> str:
     """Only enqueue: the run is executed by a worker (or a thread of this process on the embedded default)."""
-    from greenmatch.matching.service import mark_abandoned, start_run
+    from greenmatch.matching.runs import mark_abandoned, start_run
 
     abandoned = mark_abandoned()
     run = start_run(triggered_by="scheduler")
@@ -54,7 +54,7 @@ def nightly_rematch() -> str:
 
 
 def abandon_stale_runs() -> str:
-    from greenmatch.matching.service import mark_abandoned
+    from greenmatch.matching.runs import mark_abandoned
 
     return f"abandoned {mark_abandoned()}"
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from greenmatch.accounts.models import Organization
 from greenmatch.catalog import io_views, service
-from greenmatch.catalog.excel import convert_cell, match_header
+from greenmatch.catalog.excel_read import convert_cell, match_header
 from greenmatch.catalog.models import Project, ProjectTransition
 from greenmatch.catalog.sheets import XLSX_MIMETYPE
 from greenmatch.codes import make_uscc
@@ -490,7 +490,7 @@ def test_control_characters_never_break_the_export(io_client, auth, f):
 
 
 def test_an_exported_formula_like_name_re_imports_as_the_original_text(io_client, auth, f):
-    from greenmatch.catalog.excel import IMPORT_COLUMNS
+    from greenmatch.catalog.excel_template import IMPORT_COLUMNS
 
     name_column = next(c for c in IMPORT_COLUMNS if c.key == "name")
     assert convert_cell(name_column, "'=1+1 光伏") == "=1+1 光伏"

@@ -13,7 +13,7 @@ from greenmatch.accounts.models import Organization, User
 from greenmatch.api import count_rows, locale
 from greenmatch.errors import Forbidden, Invalid, NotFound
 from greenmatch.extensions import db
-from greenmatch.matching import service as matching_service
+from greenmatch.matching import queries as matching_queries
 from greenmatch.permissions import visible
 from greenmatch.products import service as products
 from greenmatch.products.models import Product
@@ -133,7 +133,7 @@ def test_leads_are_counted_on_the_product_page_of_its_owner_only(client, auth, b
     owner, other = banks
     pid = published_product(client, auth, owner, **CREDIT)
     counted = []
-    monkeypatch.setattr(matching_service, "leads_total", lambda actor, args: counted.append(actor.id) or 7)
+    monkeypatch.setattr(matching_queries, "leads_total", lambda actor, args: counted.append(actor.id) or 7)
     web_login(client, other.email)
     html = client.get(f"/products/{pid}").get_data(as_text=True)
     assert counted == [] and f"/products/{pid}/edit" not in html

@@ -128,8 +128,8 @@ def test_leads_refuse_unknown_region_and_category_codes_like_the_catalogue(clien
 
 
 def test_full_run_killed_midway_keeps_the_previous_results(make_app, f):
-    from greenmatch.matching import service
     from greenmatch.matching.models import MatchRun
+    from greenmatch.matching.runs import full_rematch
 
     app = make_app(MATCHING={"chunk_size": 2})
     client = app.test_client()
@@ -151,7 +151,7 @@ def test_full_run_killed_midway_keeps_the_previous_results(make_app, f):
                 raise RuntimeError("injected crash")
 
         with pytest.raises(RuntimeError, match="injected crash"):
-            service.full_rematch(after_batch=crash)
+            full_rematch(after_batch=crash)
         after = {pid: client.get(f"{P}/{pid}/matches", headers=auth(people["owner"])).get_json() for pid in pids}
         assert after == before
         runs = client.get("/api/v1/matching/runs", headers=auth(people["admin"])).get_json()["items"]

@@ -83,14 +83,14 @@ def test_a_second_run_while_one_is_queued_or_running_is_409(make_app, f):
 
     from greenmatch.errors import Conflict
     from greenmatch.extensions import db
-    from greenmatch.matching import service
+    from greenmatch.matching import runs
     from greenmatch.matching.models import MatchRun
 
     app = make_app(MATCHING={"chunk_size": 2})
     client = app.test_client()
     with app.app_context():
         bank, admin, pids = _library(client, f)
-        queued = service.create_run("queued-first")  # no executor picks it up: it stays queued
+        queued = runs.create_run("queued-first")  # no executor picks it up: it stays queued
         refused = client.post("/api/v1/matching/runs", headers={**f.auth_headers(admin), "Accept-Language": "en"})
         assert refused.status_code == 409, refused.get_json()
         assert refused.get_json()["error"]["code"] == "conflict"
@@ -107,12 +107,12 @@ def test_a_second_run_while_one_is_queued_or_running_is_409(make_app, f):
         def second_run(batch_number):
             if batch_number == 0:
                 with pytest.raises(Conflict) as caught:
-                    service.full_rematch(triggered_by="second")
+                    runs.full_rematch(triggered_by="second")
                 refused_mid.append(caught.value)
                 api = client.post("/api/v1/matching/runs", headers=f.auth_headers(admin))
                 assert api.status_code == 409, api.get_json()
 
-        run = service.full_rematch(triggered_by="first", after_batch=second_run)
+        run = runs.full_rematch(triggered_by="first", after_batch=second_run)
         assert refused_mid and run.status == "succeeded" and run.matches_written == 4
         assert client.get("/api/v1/leads", headers=f.auth_headers(bank)).get_json()["total"] == 4
         assert [r.triggered_by for r in db.session.query(MatchRun).order_by(MatchRun.id)] == ["first"]
@@ -121,14 +121,14 @@ def test_a_second_run_while_one_is_queued_or_running_is_409(make_app, f):
 def test_an_expired_lease_marks_the_run_abandoned_and_the_next_run_goes_ahead(make_app, f):
     from greenmatch.db import utcnow
     from greenmatch.extensions import db
-    from greenmatch.matching import service
+    from greenmatch.matching import runs
     from greenmatch.matching.models import MatchRun
 
     app = make_app(MATCHING={"chunk_size": 2}, RUN_LEASE_SECONDS=1)
     client = app.test_client()
     with app.app_context():
         bank, admin, pids = _library(client, f)
-        stuck = service.create_run("nobody-picks-it-up")
+        stuck = runs.create_run("nobody-picks-it-up")
         # a run of before leases, left 'running' long ago by a process that died
         db.session.add(MatchRun(kind="full", status="running", triggered_by="died", generation=999,
                                 started_at=utcnow() - dt.timedelta(days=1)))
@@ -142,7 +142,7 @@ def test_an_expired_lease_marks_the_run_abandoned_and_the_next_run_goes_ahead(ma
         db.session.rollback()
         assert db.session.query(MatchRun).filter_by(triggered_by="died").one().status == "abandoned"
         # a worker that picks up the abandoned run later leaves it alone (jobs are idempotent by the row)
-        assert service.execute_run(stuck.id) is None
+        assert runs.execute_run(stuck.id) is None
         assert db.session.get(MatchRun, stuck.id).status == "abandoned"
 
 

@@ -17,6 +17,8 @@ from greenmatch.instruments import InstrumentFit, InstrumentPlugin, ProductRequi
 from greenmatch.matching.engine import MatchEngine, Outcome
 from greenmatch.matching.formulas import amount_fit, policy_score
 from greenmatch.matching.hard_rules import hard_mask
+from greenmatch.matching.product_index import ProductIndex
+from greenmatch.matching.scorer import score_block
 from greenmatch.matching.settings import MatchSettings
 from greenmatch.text import Msg
 
@@ -156,6 +158,12 @@ def scenarios(draw: Any) -> tuple[list[ProjectFacts], list[ProductFacts]]:
     return ([draw(projects_strategy(i + 1)) for i in range(n)], [draw(products_strategy(100 + j)) for j in range(m)])
 
 
+def score_project(engine: MatchEngine, project: ProjectFacts, index: ProductIndex) -> tuple[np.ndarray, np.ndarray]:
+    """(product ids, scores) of every product the project passes the hard rules for, in id order."""
+    pairs = score_block(engine.project_block([project]), index, engine.settings)
+    return index.ids[pairs.qs], pairs.scores
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
 def test_hard_rules_decide_exactly_like_plugin_check(scenario: tuple[list[ProjectFacts], list[ProductFacts]]) -> None:
@@ -169,7 +177,7 @@ def test_hard_rules_decide_exactly_like_plugin_check(scenario: tuple[list[Projec
             assert mask[i, j] == PLUGINS[q.instrument].check(p, q).eligible, (p, q)
     assert {q.id for q in index.skipped} == {q.id for q in products if q.instrument not in PLUGINS}
     # and the scorer keeps exactly those pairs (min_score 0), with scores in [0, 1]
-    pairs = engine.score_project(projects[0], index)
+    pairs = score_project(engine, projects[0], index)
     expected = [q.id for j, q in enumerate(index.facts) if mask[0, j]]
     assert pairs[0].tolist() == expected
     assert all(0 <= s <= 1 for s in pairs[1])
@@ -353,7 +361,7 @@ def test_top_lists_are_the_best_eligible_pairs() -> None:
     index = engine.product_index(products, outcomes, projects)
     every: dict[tuple[int, int], float] = {}
     for p in projects:
-        ids, scores = engine.score_project(p, index)
+        ids, scores = score_project(engine, p, index)
         every.update({(p.id, q): v for q, v in zip(ids.tolist(), scores.tolist(), strict=True)})
     for p in projects:
         expected = sorted((-v, q) for (pid, q), v in every.items() if pid == p.id)[:5]
@@ -516,14 +524,14 @@ def test_a_full_run_asks_a_plugin_only_about_projects_one_of_its_products_could_
 
 
 def test_automatic_workers_follow_the_project_count(monkeypatch: pytest.MonkeyPatch) -> None:
-    from greenmatch.matching import engine as engine_module
+    from greenmatch.matching import workers
 
-    monkeypatch.setattr(engine_module.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(workers.os, "cpu_count", lambda: 8)
     auto = MatchSettings()
-    assert engine_module._workers(auto, 5_000, 10) == 1
-    assert engine_module._workers(auto, 25_000, 30) == 2
-    assert engine_module._workers(auto, 1_000_000, 3) == 3  # never more than the chunks
-    assert engine_module._workers(auto, 1_000_000, 1000) == 4
-    assert engine_module._workers(MatchSettings(workers=2), 10, 5) == 2
-    monkeypatch.setattr(engine_module.os, "cpu_count", lambda: 2)
-    assert engine_module._workers(auto, 1_000_000, 1000) == 2
+    assert workers.worker_count(auto, 5_000, 10) == 1
+    assert workers.worker_count(auto, 25_000, 30) == 2
+    assert workers.worker_count(auto, 1_000_000, 3) == 3  # never more than the chunks
+    assert workers.worker_count(auto, 1_000_000, 1000) == 4
+    assert workers.worker_count(MatchSettings(workers=2), 10, 5) == 2
+    monkeypatch.setattr(workers.os, "cpu_count", lambda: 2)
+    assert workers.worker_count(auto, 1_000_000, 1000) == 2

@@ -9,7 +9,7 @@ from .. import permissions
 from ..accounts import service as accounts
 from ..accounts.models import Organization, Role, User
 from ..errors import Conflict
-from ..matching import service as matching
+from ..matching import runs as matching
 from ..text import render
 from .errors import _back
 from .views import bp, count, pages

@@ -12,7 +12,7 @@ from flask_babel import ngettext
 
 from .. import permissions
 from ..accounts.models import Role
-from ..catalog import excel
+from ..catalog import excel_import
 from ..catalog import service as catalog
 from ..catalog.assessment import score_formula
 from ..catalog.models import ProjectStatus
@@ -123,7 +123,7 @@ def bureau_import():
         flash(_("Choose an .xlsx or .csv file to import."), "warning")
         return redirect(url_for("web.bureau_catalogue"))
     try:
-        result = excel.import_projects(actor, upload.filename, upload.read())
+        result = excel_import.import_projects(actor, upload.filename, upload.read())
     except ApiError as exc:
         if exc.status in (401, 403):
             raise

@@ -18,7 +18,7 @@ from ..extensions import db
 from ..facts import BENEFIT_KEYS, CERTIFICATIONS, COLLATERAL, RISK_EXPOSURES
 from ..instruments import current_plugins
 from ..matching import engagements as engagement_service
-from ..matching import service as matching
+from ..matching import queries as matching
 from ..text import render
 from . import forms
 from .formatting import lang

@@ -19,7 +19,7 @@ from ..errors import ApiError, Conflict, NotFound
 from ..extensions import db
 from ..instruments import current_plugins
 from ..matching import engagements as engagement_service
-from ..matching import service as matching
+from ..matching import queries as matching
 from ..matching.models import Engagement, EngagementStatus
 from ..matching.schemas import EngagementInSchema, EngagementPatchSchema, RespondSchema
 from ..products import service as products
