@@ -46,6 +46,7 @@ import numpy as np
 
 from greenmatch.facts import ProductFacts, ProjectFacts
 from greenmatch.instruments import InstrumentPlugin
+from greenmatch.text import Name
 
 from .blocks import HalfPathTable, ProjectBlock, ProjectEvaluation, assemble_block, evaluate_projects, gc_paused
 from .explain import BatchExplainer
@@ -77,8 +78,8 @@ class MatchEngine:
         self.features = Vocabulary()
         self.half_paths = HalfPathTable(self.tax, self.features)
         self.plugin_tags = Vocabulary()
-        self.names: dict[NodeKey, tuple[str, str]] = {
-            (INSTRUMENT, k): (p.name_zh, p.name_en) for k, p in self.plugins.items()}
+        self.names: dict[NodeKey, Any] = {
+            (INSTRUMENT, k): Name("instrument", k) for k in self.plugins}
         self.render_memo: dict[Any, Any] = {}  # explanation parts that depend on codes only
 
     # -- indexes ---------------------------------------------------------------------------------

@@ -66,6 +66,8 @@ BENEFITS = {
     "co2_reduction_t": N_("CO₂ reduction (t per year)"),
     "renewable_generation_mwh": N_("Renewable generation (MWh per year)"),
     "water_saving_t": N_("Water saved (t per year)"),
+    "electricity_saving_mwh": N_("Electricity saved (MWh per year)"),
+    "carbon_sink_tco2": N_("Carbon sink (t CO₂ per year)"),
 }
 LABELS = {
     "dark_green": N_("Dark green"),
