@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale, support
-from babel.numbers import format_compact_currency, format_decimal, format_percent
+from babel.numbers import format_compact_decimal, format_decimal, format_percent
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 DEFAULT_LOCALE = "zh_CN"
@@ -217,7 +217,8 @@ class Pct(_Value):
 
 
 class Amount(_Value):
-    """Money in yuan: exact (``¥1,200,000``) or compact through Babel (``¥1.5亿`` / ``CN¥150M``)."""
+    """Money in yuan through Babel's number formats: exact (``¥1,200,000``) or compact from ¥10,000 up
+    (``¥1.5亿``, ``¥3200万`` / ``¥150M``, ``¥1.23B``)."""
 
     __slots__ = ()
     tag = "m"
@@ -227,9 +228,10 @@ class Amount(_Value):
 
     def render(self, locale: str) -> str:
         value, compact = self.args
-        if compact:
-            return format_compact_currency(value, "CNY", locale=babel_locale(locale), fraction_digits=1)
-        return "¥" + format_decimal(value, format="#,##0", locale=babel_locale(locale))
+        sign, amount = ("-" if value < 0 else ""), abs(value)
+        if compact and amount >= 10_000:  # the platform's money is all RMB: "¥", not English CLDR's "CN¥"
+            return f"{sign}¥{format_compact_decimal(amount, locale=babel_locale(locale), fraction_digits=2)}"
+        return f"{sign}¥{format_decimal(amount, format='#,##0', locale=babel_locale(locale))}"
 
 
 class Listing(_Value):

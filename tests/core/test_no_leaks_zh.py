@@ -60,9 +60,7 @@ def strings(value, path=""):
     elif isinstance(value, list):
         for item in value:
             yield from strings(item, path)
-    elif isinstance(value, str) and path.rsplit(".", 1)[-1] in prose:
-        yield path, value
-    elif isinstance(value, str) and ".paths" in path:
+    elif isinstance(value, str) and (path.rsplit(".", 1)[-1] in prose or ".paths" in path):
         yield path, value
 
 

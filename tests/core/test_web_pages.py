@@ -224,7 +224,7 @@ def test_the_home_page_counts_the_approved_catalogue(client, auth, f):
     published_product(client, auth, bank, **CREDIT)
     html = client.get("/?lang=en").get_data(as_text=True)
     stats = re.findall(r'<div class="gm-stat-value">([^<]*)</div>', html)
-    assert stats[:3] == ["2", "¥200.0m", "1"]
+    assert stats[:3] == ["2", "¥200M", "1"]
 
 
 @pytest.mark.parametrize("query,headers,expected", [

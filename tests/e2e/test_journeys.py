@@ -84,7 +84,7 @@ def _file_project(page, live_server, name: str) -> int:
     page.fill("#f-contact-name", "王经理")
     page.fill("#f-contact-phone", "+86 313 1234567")
     page.fill("#f-contact-email", "wang@example.cn")
-    assert page.locator("[data-money-hint-for=f-financing_need_cny]").inner_text() in ("≈ ¥150.0m", "≈ 1.5亿元（¥150,000,000）")
+    assert page.locator("[data-money-hint-for=f-financing_need_cny]").inner_text() in ("≈ ¥150M", "≈ ¥1.5亿（¥150,000,000）")
     shot(page, "enterprise-project-form")
     with page.expect_navigation():
         page.click("[data-testid=save-submit]")

@@ -20,20 +20,24 @@
     return node;
   }
 
-  /* -- money, as the server formats it --------------------------------------------------------- */
+  /* -- money, as the server formats it (Babel's compact numbers: ¥1.5亿, ¥3200万 / ¥150M) --------- */
   function trim(text) { return text.indexOf(".") >= 0 ? text.replace(/0+$/, "").replace(/\.$/, "") : text; }
   function group(n, digits) { return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }); }
   function money(value) {
     if (value === null || value === undefined || isNaN(value)) { return "—"; }
     var sign = value < 0 ? "-" : "", v = Math.abs(value);
+    function compact(n) { return trim(n.toFixed(2)); }
     if (english) {
-      if (v >= 1e9) { return sign + "¥" + group(v / 1e9, 2) + "bn"; }
-      if (v >= 1e6) { return sign + "¥" + group(v / 1e6, 1) + "m"; }
+      if (v >= 1e12) { return sign + "¥" + compact(v / 1e12) + "T"; }
+      if (v >= 1e9) { return sign + "¥" + compact(v / 1e9) + "B"; }
+      if (v >= 1e6) { return sign + "¥" + compact(v / 1e6) + "M"; }
+      if (v >= 1e4) { return sign + "¥" + compact(v / 1e3) + "K"; }
       return sign + "¥" + group(v, 0);
     }
-    if (v >= 1e8) { return sign + trim(group(v / 1e8, 2)) + "亿元"; }
-    if (v >= 1e4) { return sign + trim(group(v / 1e4, 2)) + "万元"; }
-    return sign + group(v, 0) + "元";
+    if (v >= 1e12) { return sign + "¥" + compact(v / 1e12) + "万亿"; }
+    if (v >= 1e8) { return sign + "¥" + compact(v / 1e8) + "亿"; }
+    if (v >= 1e4) { return sign + "¥" + compact(v / 1e4) + "万"; }
+    return sign + "¥" + group(v, 0);
   }
   window.GreenMatch = { money: money };
 

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import labels
 from ..catalog import reference
-from ..text import render
+from ..text import Amount, render
 
 
 # -- labels of the contract's codes: greenmatch.labels (the one label module), lazily translated here ----------
@@ -88,32 +88,17 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def _trim(text: str) -> str:
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
 
 def money(value: Any, english: bool | None = None) -> str:
-    """Compact money for the locale.
+    """Compact money for the locale, through Babel (greenmatch.text.Amount).
 
-    Chinese: ``1.5亿元`` · ``3,200万元`` · ``8,000元``; English: ``¥1.20bn`` · ``¥150.0m`` · ``¥8,000``.
+    Chinese: ``¥1.5亿`` · ``¥3200万`` · ``¥8,000``; English: ``¥1.2B`` · ``¥150M`` · ``¥8,000``.
     """
     amount = _number(value)
     if amount is None:
         return "—"
     english = is_english() if english is None else english
-    sign = "-" if amount < 0 else ""
-    amount = abs(amount)
-    if english:
-        if amount >= 1e9:
-            return f"{sign}¥{amount / 1e9:,.2f}bn"
-        if amount >= 1e6:
-            return f"{sign}¥{amount / 1e6:,.1f}m"
-        return f"{sign}¥{amount:,.0f}"
-    if amount >= 1e8:
-        return f"{sign}{_trim(f'{amount / 1e8:,.2f}')}亿元"
-    if amount >= 1e4:
-        return f"{sign}{_trim(f'{amount / 1e4:,.2f}')}万元"
-    return f"{sign}{amount:,.0f}元"
+    return Amount(amount, compact=True).render("en" if english else "zh_CN")
 
 
 def money_full(value: Any) -> str:
