@@ -276,13 +276,33 @@ def assemble_block(projects: Sequence[ProjectFacts], ev: ProjectEvaluation, plug
                    settings: MatchSettings, half_paths: HalfPathTable, plugin_tags: Vocabulary) -> ProjectBlock:
     """Lay out the half paths and tags of an evaluation in the shared vocabularies' columns, as
     arrays: per distinct attribute value once, never per project in Python."""
-    n, features = len(projects), half_paths.features
     ids = [p.id for p in projects]
     if None in ids:
         raise ValueError("projects need an id to be matched")
-    rows_of = np.arange(n, dtype=np.int64)
+    tag_names, tags, PT = _tag_matrices(projects, ev, plugins, settings, plugin_tags)
+    X, distinct = _half_path_matrix(projects, settings, half_paths, tag_names, tags)
+    need = np.array([float(p.financing_need_cny) for p in projects], dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        log_need = np.where(need > 0, np.log(np.where(need > 0, need, 1.0)), -np.inf)
+    # policy_score, per distinct certification set and region
+    certs, cert_at = _distinct([tuple(p.certifications) for p in projects])
+    regions, region_at = distinct["region_code"]
+    cert_sum = np.array([sum(w for _, w in certification_items(c, settings)) for c in certs], dtype=np.float64)
+    policy = np.minimum(1.0, cert_sum[cert_at] + half_paths.region_bonus(regions)[region_at])
+    return ProjectBlock(
+        facts=list(projects), ids=np.array(ids, dtype=np.int64), X=X, PT=PT, eligible=ev.eligible, fit=ev.fit,
+        assessed=ev.assessed,
+        fits=ev.fits, need=need, log_need=log_need, policy=policy, plugins=list(plugins), tag_names=tag_names,
+        tags=tags, _codes={"region_code": distinct["region_code"], "stage": distinct["stage"]},
+    )
 
-    # -- tags: the facts' own (weight fact_tag_weight) and every plugin's, the larger weight per name
+
+def _tag_matrices(projects: Sequence[ProjectFacts], ev: ProjectEvaluation, plugins: Sequence[InstrumentPlugin],
+                  settings: MatchSettings, plugin_tags: Vocabulary) -> tuple[list[str], sp.csr_matrix, sp.csr_matrix]:
+    """(tag names, project x tag weights, project x plugin-tag indicator): the facts' own tags (weight
+    ``fact_tag_weight``) and every plugin's, the larger weight per name."""
+    n = len(projects)
+    rows_of = np.arange(n, dtype=np.int64)
     names: list[str] = []
     rows: list[np.ndarray] = []
     weights: list[np.ndarray] = []
@@ -319,8 +339,14 @@ def assemble_block(projects: Sequence[ProjectFacts], ev: ProjectEvaluation, plug
                        shape=(n, len(plugin_tags)))
     PT.sum_duplicates()
     PT.data[:] = 1.0
+    return tag_names, tags, PT
 
-    # -- half paths: per link attribute, one row per distinct value, gathered by the projects' values
+
+def _half_path_matrix(projects: Sequence[ProjectFacts], settings: MatchSettings, half_paths: HalfPathTable,
+                      tag_names: list[str], tags: sp.csr_matrix) -> tuple[sp.csr_matrix, dict[str, Any]]:
+    """The projects' half-path rows (per link attribute, one row per distinct value, gathered by the
+    projects' values) and the distinct values per fact field."""
+    n, features = len(projects), half_paths.features
     distinct: dict[str, tuple[list[Any], np.ndarray]] = {}
     parts = []
     for attr, (fact_field, derive) in LINK_FIELDS.items():
@@ -336,21 +362,7 @@ def assemble_block(projects: Sequence[ProjectFacts], ev: ProjectEvaluation, plug
                                    shape=(n, len(features))))
     X = sum((_widen(part, len(features)) for part in parts[1:]), _widen(parts[0], len(features))).tocsr()
     X.sum_duplicates()  # canonical: sorted column indices per row
-
-    need = np.array([float(p.financing_need_cny) for p in projects], dtype=np.float64)
-    with np.errstate(divide="ignore"):
-        log_need = np.where(need > 0, np.log(np.where(need > 0, need, 1.0)), -np.inf)
-    # policy_score, per distinct certification set and region
-    certs, cert_at = _distinct([tuple(p.certifications) for p in projects])
-    regions, region_at = distinct["region_code"]
-    cert_sum = np.array([sum(w for _, w in certification_items(c, settings)) for c in certs], dtype=np.float64)
-    policy = np.minimum(1.0, cert_sum[cert_at] + half_paths.region_bonus(regions)[region_at])
-    return ProjectBlock(
-        facts=list(projects), ids=np.array(ids, dtype=np.int64), X=X, PT=PT, eligible=ev.eligible, fit=ev.fit,
-        assessed=ev.assessed,
-        fits=ev.fits, need=need, log_need=log_need, policy=policy, plugins=list(plugins), tag_names=tag_names,
-        tags=tags, _codes={"region_code": distinct["region_code"], "stage": distinct["stage"]},
-    )
+    return X, distinct
 
 
 def build_block(projects: Sequence[ProjectFacts], plugins: Sequence[InstrumentPlugin], settings: MatchSettings,

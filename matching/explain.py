@@ -319,15 +319,7 @@ class BatchExplainer:
         # stage
         if qlinks.stages:
             out.append(self._cached(("r-stage", project.stage), self._stage_reason, project.stage))
-        # policy
-        memo, by_row = self.memo, self._by_row
-        policy = by_row.get(("pol", p_row), False)
-        if policy is False:
-            key = ("r-pol", project.certifications, project.region_code)
-            policy = memo.get(key, False)
-            if policy is False:
-                policy = memo[key] = self._policy_reason(project)
-            by_row[("pol", p_row)] = policy
+        policy = self._row_policy_reason(p_row, project)
         if policy is not None:
             out.append(policy)
         # the instrument plugin's own reasons
@@ -335,6 +327,18 @@ class BatchExplainer:
         if fit is not None:
             out.extend(fit.reasons)
         return tuple(out)
+
+    def _row_policy_reason(self, p_row: int, project: ProjectFacts) -> Reason | None:
+        """The policy-priority reason of a project row: per row in this batch, per (certifications,
+        region) across batches."""
+        policy = self._by_row.get(("pol", p_row), False)
+        if policy is False:
+            key = ("r-pol", project.certifications, project.region_code)
+            policy = self.memo.get(key, False)
+            if policy is False:
+                policy = self.memo[key] = self._policy_reason(project)
+            self._by_row[("pol", p_row)] = policy
+        return policy
 
     def _scope_reason(self, p_row: int, column: int, source: Any, make: Any) -> Reason:
         """Why the project's ``source`` (categories or region) meets the product's scope at the

@@ -54,11 +54,19 @@ class ProductIndex:
         self.facts: list[ProductFacts] = kept
         self.ids = np.array(ids, dtype=np.int64)
         self.position = {pid: i for i, pid in enumerate(ids)}
-        m = len(kept)
         self.instr = np.array([self.plugin_keys.index(p.instrument) for p in kept], dtype=np.int64)
         self.instr_list = self.instr.tolist()
         self.links: list[ProductLinks] = [product_links(p, plugins[p.instrument]) for p in kept]
-        # financed projects per product (graph semantics: outcomes naming unknown nodes are ignored)
+        self._index_outcomes(outcomes, financed_projects, plugin_list)
+        params = [p.params for p in kept]
+        self._common_params(params)
+        self._requirements(kept, plugin_list)
+        self._half_paths()
+
+    def _index_outcomes(self, outcomes: Iterable[Outcome], financed_projects: Iterable[ProjectFacts],
+                        plugin_list: list[InstrumentPlugin]) -> None:
+        """Financed projects per product (graph semantics: outcomes naming unknown nodes are ignored)."""
+        m, settings = len(self.facts), self.settings
         facts_by_id = {f.id: f for f in financed_projects}
         self.financed: list[list[ProjectFacts]] = [[] for _ in range(m)]
         for outcome in outcomes:
@@ -73,8 +81,9 @@ class ProductIndex:
                     financed_links[f.id] = project_links(f, [pl.project_tags(f) for pl in plugin_list], settings)
         self.financed_links = financed_links
 
-        # -- common params -----------------------------------------------------------------
-        params = [p.params for p in kept]
+    def _common_params(self, params: list[Mapping[str, Any]]) -> None:
+        """Arrays of the common params every product has: amounts, regions, categories, stages."""
+        m, settings = len(params), self.settings
         self.lo = np.array([_num(pp.get("min_amount_cny"), -np.inf) for pp in params], dtype=np.float64)
         self.hi = np.array([_num(pp.get("max_amount_cny"), np.inf) for pp in params], dtype=np.float64)
         bounds = [amount_bounds(pp, settings) for pp in params]
@@ -101,7 +110,9 @@ class ProductIndex:
         self._cat_cache: dict[str, np.ndarray] = {}
         self._stage_cache: dict[str, np.ndarray] = {}
 
-        # -- product requirements ------------------------------------------------------------
+    def _requirements(self, kept: list[ProductFacts], plugin_list: list[InstrumentPlugin]) -> None:
+        """The plugins' hard requirements: required tags (a dense indicator) and numeric bounds per group."""
+        m, plugin_tags = len(kept), self.plugin_tag_space
         req_cols: list[int] = []
         req_rows: list[int] = []
         self.has_req = np.zeros(m, dtype=bool)
@@ -133,7 +144,9 @@ class ProductIndex:
             position[qs] = np.arange(len(qs))
             self.bound_position.append(position)
 
-        # -- half paths ----------------------------------------------------------------------
+    def _half_paths(self) -> None:
+        """The products' half-path rows: sparse (for explanations) and dense (for bulk scoring)."""
+        m, features, financed_links = len(self.facts), self.features, self.financed_links
         y_ptr, y_idx, y_val = [0], [], []
         for q, ql in enumerate(self.links):
             flinks = [financed_links[f.id] for f in self.financed[q]]

@@ -112,6 +112,32 @@ class ReitsPlugin(InstrumentPlugin):
             vetoes.append(Msg("no category maps to a REITs asset class (%(classes)s)",
                               classes=Listing(Label("param_value", k) for k, _ in s.asset_classes)))
         years = project.operating_years()
+        vetoes += self._operation_vetoes(project, years)
+        headroom, yld = self._return_check(project, vetoes)
+        value = project.asset_value_cny
+        if value is None:
+            vetoes.append(Msg("asset value unknown: a first issue needs %(need)s", need=Amount(s.min_asset_value_cny)))
+        elif value < s.min_asset_value_cny:
+            vetoes.append(Msg("asset value %(value)s below the %(need)s a first issue needs", value=Amount(value),
+                              need=Amount(s.min_asset_value_cny)))
+        if vetoes:
+            return InstrumentFit(KEY, False, 0.0, tuple(vetoes))
+        if project.is_concession:
+            ret = Msg("IRR %(irr)s%% ≥ %(need)s%%", irr=Num(project.expected_irr_pct, 1),
+                      need=Num(s.min_concession_irr_pct, None))
+        else:
+            ret = Msg("distribution yield %(yld)s%% ≥ %(need)s%%", need=Num(s.min_distribution_yield_pct, None),
+                      yld=Num(yld, 1))
+        reasons = (Msg("asset class: %(classes)s; operating %(years)s years; %(ret)s; asset value %(value)s",
+                       classes=Listing(Label("param_value", c) for c in classes), years=years,
+                       value=Amount(value), ret=ret),)
+        fit = s.base_fit + min(s.max_headroom_bonus, s.headroom_bonus_per_pct * headroom)
+        return InstrumentFit(KEY, True, min(1.0, fit), reasons)
+
+    def _operation_vetoes(self, project: ProjectFacts, years: int | None) -> list[Msg]:
+        """Years in operation, a positive cash flow and, for concessions, the remaining term."""
+        s: ReitsSettings = self.settings
+        vetoes: list[Msg] = []
         if project.stage != "operation":
             vetoes.append(Msg("not yet operating: REITs need %(years)s years of operation",
                               years=s.min_operating_years))
@@ -136,6 +162,12 @@ class ReitsPlugin(InstrumentPlugin):
             elif left < need:
                 vetoes.append(Msg("concession ends in %(end)s (%(left)s years left): REITs need %(need)s",
                                   end=end, left=max(left, 0), need=need))
+        return vetoes
+
+    def _return_check(self, project: ProjectFacts, vetoes: list[Msg]) -> tuple[float, float | None]:
+        """(points of return above the threshold, the distribution yield): IRR for concession assets,
+        the distribution yield otherwise (发改投资〔2023〕236号); a shortfall is added to ``vetoes``."""
+        s: ReitsSettings = self.settings
         headroom = 0.0
         yld = self.distribution_yield_pct(project)
         if project.is_concession:
@@ -156,25 +188,7 @@ class ReitsPlugin(InstrumentPlugin):
                               need=Num(s.min_distribution_yield_pct, None), yld=Num(yld, 1)))
         else:
             headroom = yld - s.min_distribution_yield_pct
-        value = project.asset_value_cny
-        if value is None:
-            vetoes.append(Msg("asset value unknown: a first issue needs %(need)s", need=Amount(s.min_asset_value_cny)))
-        elif value < s.min_asset_value_cny:
-            vetoes.append(Msg("asset value %(value)s below the %(need)s a first issue needs", value=Amount(value),
-                              need=Amount(s.min_asset_value_cny)))
-        if vetoes:
-            return InstrumentFit(KEY, False, 0.0, tuple(vetoes))
-        if project.is_concession:
-            ret = Msg("IRR %(irr)s%% ≥ %(need)s%%", irr=Num(project.expected_irr_pct, 1),
-                      need=Num(s.min_concession_irr_pct, None))
-        else:
-            ret = Msg("distribution yield %(yld)s%% ≥ %(need)s%%", need=Num(s.min_distribution_yield_pct, None),
-                      yld=Num(yld, 1))
-        reasons = (Msg("asset class: %(classes)s; operating %(years)s years; %(ret)s; asset value %(value)s",
-                       classes=Listing(Label("param_value", c) for c in classes), years=years,
-                       value=Amount(value), ret=ret),)
-        fit = s.base_fit + min(s.max_headroom_bonus, s.headroom_bonus_per_pct * headroom)
-        return InstrumentFit(KEY, True, min(1.0, fit), reasons)
+        return headroom, yld
 
     # -- graph hooks ---------------------------------------------------------------------------------
     def project_tags(self, project: ProjectFacts) -> Mapping[str, float]:
