@@ -2,7 +2,7 @@
 estimate, green score and four-colour label, and one fit per installed instrument plugin.
 
 Pure logic over :class:`~greenmatch.facts.ProjectFacts` (no database, no Flask). Every threshold is a
-field of :class:`~greenmatch.catalog.rules_settings.RuleSettings`; the score formula is published as
+field of :class:`~greenmatch.rules_settings.RuleSettings`; the score formula is published as
 :data:`SCORE_FORMULA` / :func:`score_formula` and explained in ``docs/assessment.md``.
 
 Typical use in a view::
@@ -21,15 +21,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from greenmatch import reference
 from greenmatch.codes import category_covers, normalize_industry_code
 from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import InstrumentFit, InstrumentPlugin, Reason
 from greenmatch.labels import GHG_MARKS
-from greenmatch.text import Amount, Clauses, Label, Listing, Msg, Name, Num, Pct, render
-
-from . import reference
-from .rules_settings import RuleSettings, rules_or_default
-from .screening import (
+from greenmatch.rules_settings import RuleSettings, rules_or_default
+from greenmatch.screening import (
     ComplianceResult,
     TwoHighResult,
     category_label,
@@ -40,6 +38,7 @@ from .screening import (
     longest_prefix,
     two_high,
 )
+from greenmatch.text import Amount, Clauses, Label, Listing, Msg, Name, Num, Pct, render
 
 log = logging.getLogger(__name__)
 

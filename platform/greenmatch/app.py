@@ -63,7 +63,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _load_instruments(app: Flask) -> None:
-    from .catalog.rules_settings import EXTENSION_KEY, RuleSettings, configure_plugins
+    from .rules_settings import EXTENSION_KEY, RuleSettings, configure_plugins
 
     result = load_plugins(app.config["INSTRUMENTS"])
     # Deployment overrides of thresholds (RULES, PLUGIN_SETTINGS); a bad override stops start-up.

@@ -32,6 +32,7 @@ from typing import Any, ClassVar, TypeVar
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from . import reference
 from .codes import category_covers, region_covers
 from .facts import STAGES, ProductFacts, ProjectFacts
 from .labels import label_msgid
@@ -143,9 +144,6 @@ class CommonParamsSchema(Schema):
 
     @validates_schema
     def _known_codes(self, data: dict[str, Any], **kwargs: Any) -> None:
-        # Imported here: the reference data lives in the catalog package, loaded once, cached.
-        from greenmatch.catalog import reference
-
         bad_regions = [c for c in data.get("regions", []) if not reference.is_region(c)]
         if bad_regions:
             raise ValidationError(Msg("Unknown region codes: %(c)s.", c=Listing(bad_regions)), "regions")
@@ -194,7 +192,7 @@ class InstrumentPlugin:
     #: built-in plugins' messages are in the platform catalogue.
     messages_zh: ClassVar[Mapping[str, str]] = {}
     #: The plugin's own thresholds: a frozen dataclass whose fields all have defaults, with a
-    #: ``from_mapping(overrides)`` classmethod (``greenmatch.catalog.rules_settings.SettingsBase``).
+    #: ``from_mapping(overrides)`` classmethod (``greenmatch.rules_settings.SettingsBase``).
     #: None: the plugin has no settings.
     settings_class: ClassVar[type | None] = None
 

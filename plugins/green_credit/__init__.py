@@ -21,17 +21,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from greenmatch.catalog import reference
+from greenmatch import reference
 from greenmatch.catalog.assessment import blocking_signals, co2_reduction_t
-from greenmatch.catalog.rules_settings import SettingsBase
-from greenmatch.catalog.screening import (
-    category_label,
-    covered,
-    covered_codes,
-    financing_vetoes,
-    label_caution,
-    level3_split,
-)
 from greenmatch.facts import COLLATERAL, ProjectFacts
 from greenmatch.instruments import (
     CommonParamsSchema,
@@ -44,6 +35,15 @@ from greenmatch.instruments import (
     Pct,
     ProductRequirements,
     Reason,
+)
+from greenmatch.rules_settings import SettingsBase
+from greenmatch.screening import (
+    category_label,
+    covered,
+    covered_codes,
+    financing_vetoes,
+    label_caution,
+    level3_split,
 )
 
 KEY = "green_credit"

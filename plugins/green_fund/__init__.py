@@ -16,15 +16,6 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from greenmatch.catalog.rules_settings import SettingsBase
-from greenmatch.catalog.screening import (
-    category_label,
-    compliance,
-    covered_codes,
-    financing_vetoes,
-    level3_categories,
-    level3_split,
-)
 from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import (
     Amount,
@@ -37,6 +28,15 @@ from greenmatch.instruments import (
     ProductRequirements,
 )
 from greenmatch.money import Money
+from greenmatch.rules_settings import SettingsBase
+from greenmatch.screening import (
+    category_label,
+    compliance,
+    covered_codes,
+    financing_vetoes,
+    level3_categories,
+    level3_split,
+)
 
 KEY = "green_fund"
 TECH_CERTIFICATIONS = ("specialized_sme", "little_giant", "high_tech")

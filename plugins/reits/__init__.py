@@ -17,8 +17,6 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from greenmatch.catalog.rules_settings import SettingsBase
-from greenmatch.catalog.screening import covered_codes, financing_vetoes, level3_split
 from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import (
     Amount,
@@ -32,6 +30,8 @@ from greenmatch.instruments import (
     ProductRequirements,
 )
 from greenmatch.money import Money
+from greenmatch.rules_settings import SettingsBase
+from greenmatch.screening import covered_codes, financing_vetoes, level3_split
 
 KEY = "reits"
 

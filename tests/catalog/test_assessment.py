@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from greenmatch.catalog import reference
+from greenmatch import reference
 from greenmatch.catalog.assessment import (
     GREENWASHING_SIGNALS,
     SCORE_FORMULA,
@@ -18,9 +18,9 @@ from greenmatch.catalog.assessment import (
     greenwashing_signals,
     score_formula,
 )
-from greenmatch.catalog.rules_settings import DEFAULT_RULES, RuleSettings
 from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import InstrumentFit, InstrumentPlugin, load_plugins
+from greenmatch.rules_settings import DEFAULT_RULES, RuleSettings
 from greenmatch.text import Msg, render, to_json
 
 CLEAN_PV: dict[str, Any] = {
@@ -176,7 +176,7 @@ def test_renewable_without_generation_category():
 
 def test_generation_categories_cover_every_generation_item_of_the_catalogue():
     generation_classes = {"4413", "4414", "4415", "4416", "4417", "4419"}
-    from greenmatch.catalog.screening import covered
+    from greenmatch.screening import covered
 
     for cat in reference.catalogue().values():
         if cat.level == 3 and generation_classes & set(cat.activity_codes) and cat.code != "4.3.2":

@@ -19,8 +19,6 @@ from typing import Any
 from marshmallow import fields, validate
 
 from greenmatch.catalog.assessment import co2_reduction_t
-from greenmatch.catalog.rules_settings import SettingsBase
-from greenmatch.catalog.screening import compliance, two_high
 from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import (
     CommonParamsSchema,
@@ -33,6 +31,8 @@ from greenmatch.instruments import (
     ProductRequirements,
 )
 from greenmatch.labels import SECTORS as SECTOR_LABELS
+from greenmatch.rules_settings import SettingsBase
+from greenmatch.screening import compliance, two_high
 
 KEY = "transition_finance"
 SECTORS = tuple(SECTOR_LABELS)
