@@ -18,7 +18,7 @@ from typing import Any
 from marshmallow import fields, validate
 
 from greenmatch import reference
-from greenmatch.catalog.assessment import co2_reduction_t
+from greenmatch.carbon import co2_reduction_t
 from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import (
     Amount,

@@ -22,8 +22,9 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from greenmatch import reference
-from greenmatch.catalog.assessment import blocking_signals, co2_reduction_t
+from greenmatch.carbon import co2_reduction_t
 from greenmatch.facts import COLLATERAL, ProjectFacts
+from greenmatch.greenwashing import blocking_signals
 from greenmatch.instruments import (
     CommonParamsSchema,
     InstrumentFit,

@@ -9,16 +9,10 @@ from typing import Any
 import pytest
 
 from greenmatch import reference
-from greenmatch.catalog.assessment import (
-    GREENWASHING_SIGNALS,
-    SCORE_FORMULA,
-    assess,
-    category_fits_industry,
-    estimate_carbon,
-    greenwashing_signals,
-    score_formula,
-)
+from greenmatch.carbon import estimate_carbon
+from greenmatch.catalog.assessment import SCORE_FORMULA, assess, score_formula
 from greenmatch.facts import ProjectFacts
+from greenmatch.greenwashing import GREENWASHING_SIGNALS, category_fits_industry, greenwashing_signals
 from greenmatch.instruments import InstrumentFit, InstrumentPlugin, load_plugins
 from greenmatch.rules_settings import DEFAULT_RULES, RuleSettings
 from greenmatch.text import Msg, render, to_json

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from greenmatch.catalog.assessment import assess, estimate_carbon
+from greenmatch.carbon import estimate_carbon
+from greenmatch.catalog.assessment import assess
 from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import load_plugins
 from greenmatch.rules_settings import RuleSettings

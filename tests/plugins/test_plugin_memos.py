@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from greenmatch import reference
-from greenmatch.catalog.assessment import co2_reduction_t, estimate_carbon
+from greenmatch.carbon import co2_reduction_t, estimate_carbon
 from greenmatch.codes import category_covers
 from greenmatch.rules_settings import RuleSettings
 from greenmatch.screening import covered, level3_categories, two_high
