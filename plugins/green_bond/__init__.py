@@ -17,27 +17,25 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from greenmatch import reference
-from greenmatch.carbon import co2_reduction_t
-from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import (
     Amount,
     CommonParamsSchema,
     InstrumentFit,
     InstrumentPlugin,
     Listing,
+    Money,
     Msg,
     Pct,
     ProductRequirements,
-)
-from greenmatch.money import Money
-from greenmatch.rules_settings import SettingsBase
-from greenmatch.screening import (
+    ProjectFacts,
+    SettingsBase,
     category_label,
+    co2_reduction_t,
     financing_vetoes,
     label_caution,
     level3_categories,
     level3_split,
+    reference,
 )
 
 KEY = "green_bond"

@@ -21,11 +21,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from greenmatch import reference
-from greenmatch.carbon import co2_reduction_t
-from greenmatch.facts import COLLATERAL, ProjectFacts
-from greenmatch.greenwashing import blocking_signals
 from greenmatch.instruments import (
+    COLLATERAL,
     CommonParamsSchema,
     InstrumentFit,
     InstrumentPlugin,
@@ -35,16 +32,18 @@ from greenmatch.instruments import (
     Num,
     Pct,
     ProductRequirements,
+    ProjectFacts,
     Reason,
-)
-from greenmatch.rules_settings import SettingsBase
-from greenmatch.screening import (
+    SettingsBase,
+    blocking_signals,
     category_label,
+    co2_reduction_t,
     covered,
     covered_codes,
     financing_vetoes,
     label_caution,
     level3_split,
+    reference,
 )
 
 KEY = "green_credit"

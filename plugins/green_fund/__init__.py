@@ -16,7 +16,6 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import (
     Amount,
     CommonParamsSchema,
@@ -24,12 +23,11 @@ from greenmatch.instruments import (
     InstrumentPlugin,
     Label,
     Listing,
+    Money,
     Msg,
     ProductRequirements,
-)
-from greenmatch.money import Money
-from greenmatch.rules_settings import SettingsBase
-from greenmatch.screening import (
+    ProjectFacts,
+    SettingsBase,
     category_label,
     compliance,
     covered_codes,

@@ -17,8 +17,6 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from greenmatch.codes import normalize_industry_code
-from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import (
     N_,
     CommonParamsSchema,
@@ -28,10 +26,15 @@ from greenmatch.instruments import (
     Listing,
     Msg,
     ProductRequirements,
+    ProjectFacts,
     Reason,
+    SettingsBase,
+    covered_codes,
+    industry_label,
+    level3_split,
+    normalize_industry_code,
+    two_high,
 )
-from greenmatch.rules_settings import SettingsBase
-from greenmatch.screening import covered_codes, industry_label, level3_split, two_high
 
 KEY = "green_insurance"
 COVER_TYPES = ("pollution_liability", "first_of_kind_equipment", "new_material_first_batch", "tech_rnd",

@@ -17,7 +17,6 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import (
     Amount,
     CommonParamsSchema,
@@ -25,13 +24,16 @@ from greenmatch.instruments import (
     InstrumentPlugin,
     Label,
     Listing,
+    Money,
     Msg,
     Num,
     ProductRequirements,
+    ProjectFacts,
+    SettingsBase,
+    covered_codes,
+    financing_vetoes,
+    level3_split,
 )
-from greenmatch.money import Money
-from greenmatch.rules_settings import SettingsBase
-from greenmatch.screening import covered_codes, financing_vetoes, level3_split
 
 KEY = "reits"
 
