@@ -77,12 +77,12 @@ def _load_instruments(app: Flask) -> None:
 
 
 def _register_models() -> None:
-    # Importing the model modules registers their tables and permission policies.
-    from . import permissions  # noqa: F401
+    # Importing the model modules registers their tables, permission policies and scheduled jobs.
+    from . import permissions, scheduler  # noqa: F401
     from .accounts import models  # noqa: F401
     from .catalog import models as catalog_models  # noqa: F401
     from .catalog import policy  # noqa: F401
-    from .matching import demand, demo_steps, engagements, queries, receivers, runs  # noqa: F401
+    from .matching import demand, demo_steps, engagements, queries, receivers, runs, scheduled  # noqa: F401
     from .matching import models as matching_models  # noqa: F401
     from .products import models as product_models  # noqa: F401
     from .products import policy as product_policy  # noqa: F401
