@@ -1,4 +1,8 @@
-"""The application factory. Creating an app never starts a scheduler and never touches the network."""
+"""The application factory, and the ``greenmatch`` console script (:func:`main`). Creating an app never starts
+a scheduler and never touches the network.
+
+The factory wires the layers together: it is the one module of the core that imports the packages
+above it (their models, blueprints, commands and scheduled jobs; the web UI), see README "Layers"."""
 
 from __future__ import annotations
 
@@ -118,9 +122,18 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from .catalog.demo import seed_cli
     from .cli import register_commands
+    from .matching.cli import match_cli
 
-    register_commands(app)
+    register_commands(app, match_cli, seed_cli)
+
+
+def main() -> None:
+    """The ``greenmatch`` console script: the app's Flask CLI plus GreenMatch commands."""
+    from flask.cli import FlaskGroup
+
+    FlaskGroup(create_app=create_app, help="GreenMatch platform commands.").main()
 
 
 @login_manager.user_loader
