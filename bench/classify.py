@@ -24,7 +24,7 @@ from pathlib import Path
 
 from greenmatch.catalog import classifier
 from greenmatch.catalog.classifier import classify
-from greenmatch.catalog.reference import catalogue
+from greenmatch.reference import catalogue
 
 DEFAULT_EVAL = Path(__file__).resolve().parent / "data" / "classify_eval.json"
 HELDOUT = Path(__file__).resolve().parents[1] / "tests" / "catalog" / "data" / "classifier_heldout.csv"

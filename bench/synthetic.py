@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from greenmatch.catalog import reference
+from greenmatch import reference
 from greenmatch.facts import ProductFacts, ProjectFacts
 from greenmatch.instruments import common_params_check
 from greenmatch.matching.product_index import Outcome

@@ -1,1 +1,3 @@
-"""The green project catalogue: reference taxonomies, projects, curation and assessment."""
+"""The green project catalogue: projects, curation, the classifier, assessment (score and label), Excel
+import/export, statistics and demo data. The reference taxonomies and the platform rules it applies are core
+(greenmatch.reference, screening, greenwashing, carbon, rules_settings), shared with matching and the plugins."""

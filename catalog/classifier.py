@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from greenmatch.catalog import reference
+from greenmatch import reference
 from greenmatch.codes import normalize_industry_code
 
 # ------------------------------------------------------------------------------------------------------------
@@ -320,3 +320,18 @@ def classify(name: str, description: str = "", industry_code: str | None = None,
         confidence = min(1.0, max(0.0, float(weights[j]) / total))
         out.append(Suggestion(cat.code, cat.name_zh, cat.name_en, round(confidence, 4)))
     return out
+
+
+def map_legacy_2019(code: str, limit: int = 3) -> list[tuple[str, float]]:
+    """SUGGESTED 2025 level-3 items for a 2019 green industry catalogue level-3 item, best first, as
+    ``(code_2025, score)`` with score in [0, 1].
+
+    There is no official 2019 -> 2025 crosswalk in the data: this ranks 2025 items by the text classifier's
+    similarity to the 2019 item's name and its level-2 / level-1 names. Treat the result as a suggestion
+    for a person to confirm when migrating old records. Unknown codes and non-level-3 codes give [].
+    """
+    old = reference.catalogue("2019").get(code)
+    if old is None or old.level != 3:
+        return []
+    context = "，".join(a.name_zh for a in reference.ancestors(code, "2019"))
+    return [(s.code, s.confidence) for s in classify(old.name_zh, context, limit=limit)]

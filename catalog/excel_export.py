@@ -26,7 +26,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import Select, update
 from sqlalchemy.orm import load_only
 
-from greenmatch import jobs, permissions
+from greenmatch import jobs, permissions, reference
 from greenmatch.accounts.models import Role, User
 from greenmatch.api import count_rows
 from greenmatch.db import utcnow
@@ -35,7 +35,6 @@ from greenmatch.extensions import db
 from greenmatch.labels import label
 from greenmatch.text import Msg
 
-from . import reference
 from .models import ExportJob, Project
 from .sheets import HEADER_ALIGNMENT, HEADER_FILL, HEADER_FONT, safe_value
 from .stats import CHINA_TZ

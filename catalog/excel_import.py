@@ -26,6 +26,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from greenmatch import reference
 from greenmatch.accounts.models import Organization, OrgKind, Role, User
 from greenmatch.accounts.service import new_claim_code
 from greenmatch.codes import region_covers, uscc_problem
@@ -33,7 +34,7 @@ from greenmatch.errors import ApiError, Forbidden
 from greenmatch.extensions import db
 from greenmatch.text import Msg, Name, render
 
-from . import reference, service
+from . import service
 from .excel_read import Header, field_errors, find_header, read_upload, row_payload, too_many_rows
 from .models import Project
 from .schemas import ProjectInSchema

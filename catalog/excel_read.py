@@ -15,10 +15,10 @@ from typing import Any
 
 from openpyxl import load_workbook
 
+from greenmatch import reference
 from greenmatch.errors import Invalid, flatten_messages
 from greenmatch.text import Msg
 
-from . import reference
 from .excel_template import ENTERPRISE_KEYS, IMPORT_COLUMNS, ImportColumn
 from .sheets import unescape_text
 

@@ -21,6 +21,7 @@ from marshmallow import (
     validates_schema,
 )
 
+from greenmatch import reference
 from greenmatch.api import HistoryEntrySchema, PageArgsSchema
 from greenmatch.codes import normalize_industry_code
 from greenmatch.facts import (
@@ -37,7 +38,6 @@ from greenmatch.money import Money
 from greenmatch.text import Listing, Msg
 from greenmatch.validation import Email
 
-from . import reference
 from .models import ProjectStatus
 
 # Ceilings that catch typing mistakes (an extra zero or two), not real projects (MAX_AMOUNT_CNY: money.py).

@@ -19,14 +19,14 @@ from greenmatch.db import utcnow
 from greenmatch.errors import Conflict, Invalid
 from greenmatch.extensions import db
 from greenmatch.instruments import current_plugins
+from greenmatch.rules_settings import EXTENSION_KEY as RULES_EXTENSION
+from greenmatch.rules_settings import RuleSettings
 from greenmatch.states import StateMachine
 from greenmatch.text import Msg
 
 from . import classifier
 from .assessment import Assessment, assess
 from .models import CategorySource, Project, ProjectCategory, ProjectStatus, ProjectTransition
-from .rules_settings import EXTENSION_KEY as RULES_EXTENSION
-from .rules_settings import RuleSettings
 
 EDITABLE = frozenset({ProjectStatus.draft, ProjectStatus.returned})
 # decision -> (statuses it may start from, status it leads to)
@@ -145,7 +145,7 @@ def assessment_of(project: Project, *, with_instruments: bool = True) -> Assessm
 
 def _stored_suggestions(rows: Iterable[ProjectCategory]):
     """A classifier that answers with the suggestions stored on the project (no recomputation per view)."""
-    from .reference import catalogue
+    from greenmatch.reference import catalogue
 
     stored = [classifier.Suggestion(r.code, catalogue()[r.code].name_zh, catalogue()[r.code].name_en,
                                     r.confidence or 0.0) for r in rows]

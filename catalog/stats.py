@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Select, case, func, literal, or_, select
 
-from greenmatch import permissions
+from greenmatch import permissions, reference
 from greenmatch.accounts.models import Role, User
 from greenmatch.codes import region_covers
 from greenmatch.errors import Forbidden, Invalid
@@ -33,7 +33,6 @@ from greenmatch.extensions import db
 from greenmatch.instruments import current_plugins
 from greenmatch.text import Msg, Name
 
-from . import reference
 from .models import Project, ProjectCategory, ProjectStatus, ProjectTransition
 
 # China time, for the months counted here and the export's dates: no daylight saving, so a fixed offset.

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from greenmatch import permissions
+from greenmatch import permissions, reference
 from greenmatch.accounts.models import Role
 from greenmatch.api import Blueprint, PageArgsSchema, locale, page_dict, page_of, paginate
 from greenmatch.errors import NotFound
 from greenmatch.extensions import db
 from greenmatch.text import Msg
 
-from . import classifier, reference, service
+from . import classifier, service
 from .schemas import (
     CategoryNodeSchema,
     ClassifyInSchema,

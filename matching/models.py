@@ -1,4 +1,4 @@
-"""Persisted matching results, runs, engagements, notifications and scheduled-job claims.
+"""Persisted matching results, runs, engagements and notifications.
 
 Atomic replacement of results: every match row belongs to a *generation*; readers only see the
 generation named in ``matching_state.current_generation``. A full run writes a new generation
@@ -194,23 +194,6 @@ class Notification(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-
-
-class JobClaim(Base):
-    """A scheduled job occurrence, claimed before it runs: the unique (job, scheduled_for) makes each
-    occurrence run once even if two scheduler processes are started by mistake."""
-
-    __tablename__ = "job_claims"
-    __table_args__ = (UniqueConstraint("job", "scheduled_for", name="uq_job_claims_job_scheduled_for"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    job: Mapped[str] = mapped_column(String(60))
-    scheduled_for: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    claimed_by: Mapped[str] = mapped_column(String(120))
-    claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(20), default="running")
-    detail: Mapped[str | None] = mapped_column(Text)
 
 
 class FinancingRequestStatus(enum.StrEnum):

@@ -7,9 +7,9 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates, validates_schema
 
+from greenmatch import reference
 from greenmatch.accounts.schemas import OrganizationSchema
 from greenmatch.api import HistoryEntrySchema, PageArgsSchema, id_field
-from greenmatch.catalog import reference
 from greenmatch.catalog.schemas import Money, ProjectSchema, check_region
 from greenmatch.products.schemas import InstitutionRefSchema
 from greenmatch.text import Msg

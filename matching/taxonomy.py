@@ -48,19 +48,19 @@ class Taxonomy:
     # -- reference data (loaded lazily, cached per process by the reference module) -----------
     @cached_property
     def _catalogue(self) -> Mapping[str, Any]:
-        from greenmatch.catalog import reference
+        from greenmatch import reference
 
         return reference.catalogue()
 
     @cached_property
     def _regions(self) -> Mapping[str, Any]:
-        from greenmatch.catalog import reference
+        from greenmatch import reference
 
         return reference.regions()
 
     @cached_property
     def _industries(self) -> Mapping[str, Any]:
-        from greenmatch.catalog import reference
+        from greenmatch import reference
 
         return reference.industries()
 

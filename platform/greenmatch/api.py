@@ -15,7 +15,7 @@ from sqlalchemy import Select, func, select
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter, ValidationError
 
-from .errors import http_exception_response, wants_json, with_allow
+from .errors import error_pages, http_exception_response, with_allow
 
 API_PREFIX = "/api/v1"
 MAX_PER_PAGE = 100
@@ -89,10 +89,9 @@ class Api(flask_smorest.Api):
     def handle_http_exception(self, error):
         # Api(app) registers this for every HTTPException, replacing any app handler registered before it:
         # so pages get their HTML error page here, and the API its JSON error shape.
-        if not wants_json():
-            from .web.errors import error_page
-
-            return with_allow(error, make_response(error_page(error.code or 500)))
+        pages = error_pages()
+        if pages is not None:
+            return with_allow(error, make_response(pages.error_page(error.code or 500)))
         return http_exception_response(error)
 
 

@@ -1,4 +1,8 @@
-"""The application factory. Creating an app never starts a scheduler and never touches the network."""
+"""The application factory, and the ``greenmatch`` console script (:func:`main`). Creating an app never starts
+a scheduler and never touches the network.
+
+The factory wires the layers together: it is the one module of the core that imports the packages
+above it (their models, blueprints, commands and scheduled jobs; the web UI), see README "Layers"."""
 
 from __future__ import annotations
 
@@ -63,7 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _load_instruments(app: Flask) -> None:
-    from .catalog.rules_settings import EXTENSION_KEY, RuleSettings, configure_plugins
+    from .rules_settings import EXTENSION_KEY, RuleSettings, configure_plugins
 
     result = load_plugins(app.config["INSTRUMENTS"])
     # Deployment overrides of thresholds (RULES, PLUGIN_SETTINGS); a bad override stops start-up.
@@ -77,12 +81,12 @@ def _load_instruments(app: Flask) -> None:
 
 
 def _register_models() -> None:
-    # Importing the model modules registers their tables and permission policies.
-    from . import permissions  # noqa: F401
+    # Importing the model modules registers their tables, permission policies and scheduled jobs.
+    from . import permissions, scheduler  # noqa: F401
     from .accounts import models  # noqa: F401
     from .catalog import models as catalog_models  # noqa: F401
     from .catalog import policy  # noqa: F401
-    from .matching import demand, demo_steps, engagements, queries, receivers, runs  # noqa: F401
+    from .matching import demand, demo_steps, engagements, queries, receivers, runs, scheduled  # noqa: F401
     from .matching import models as matching_models  # noqa: F401
     from .products import models as product_models  # noqa: F401
     from .products import policy as product_policy  # noqa: F401
@@ -118,9 +122,18 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from .catalog.demo import seed_cli
     from .cli import register_commands
+    from .matching.cli import match_cli
 
-    register_commands(app)
+    register_commands(app, match_cli, seed_cli)
+
+
+def main() -> None:
+    """The ``greenmatch`` console script: the app's Flask CLI plus GreenMatch commands."""
+    from flask.cli import FlaskGroup
+
+    FlaskGroup(create_app=create_app, help="GreenMatch platform commands.").main()
 
 
 @login_manager.user_loader

@@ -1,18 +1,16 @@
-"""The ``greenmatch`` command: the app's Flask CLI plus GreenMatch commands."""
+"""The core's commands of the ``greenmatch`` command line (users, scheduler, worker).
+
+The packages above the core bring their own groups (``greenmatch.matching.cli``: ``match``;
+``greenmatch.catalog.demo``: ``seed``), which the app factory hands to :func:`register_commands`; the
+console script itself is ``greenmatch.app:main``."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
 from .errors import ApiError
-
-
-def main() -> None:
-    from .app import create_app
-
-    FlaskGroup(create_app=create_app, help="GreenMatch platform commands.").main()
 
 
 @click.group("users", help="Manage user accounts.")
@@ -36,33 +34,6 @@ def create_user(email: str, password: str, role: str, org_name: str, region: str
     except ApiError as exc:
         raise click.UsageError(exc.message) from exc
     click.echo(user.id)
-
-
-@click.group("match", help="Matching of projects and products.")
-def match_cli() -> None:
-    pass
-
-
-@match_cli.command("run")
-@with_appcontext
-def match_run() -> None:
-    """Re-match every approved project against every published product (replaces results atomically)."""
-    from flask import current_app
-
-    from greenmatch.matching.runs import full_rematch
-
-    with click.progressbar(length=1, label="Matching", show_percent=True, show_pos=True) as bar:
-        def progress(done: int, total: int) -> None:
-            bar.length = max(total, 1)
-            bar.update(done - bar.pos)
-
-        try:
-            run = full_rematch(triggered_by="cli", progress=progress, parallel=current_app.config.get(
-                "MATCH_CLI_PARALLEL", True))
-        except ApiError as exc:  # another run is still running
-            raise click.ClickException(exc.message) from exc
-    click.echo(f"run {run.id} {run.status}: {run.pairs_considered} pairs considered, "
-               f"{run.matches_written} matches written in {run.duration_ms} ms")
 
 
 @click.group("scheduler", help="The one scheduler process.")
@@ -101,9 +72,8 @@ def worker(concurrency: int, celery_args: tuple[str, ...]) -> None:
                         "--queues=greenmatch", *celery_args])
 
 
-def register_commands(app: Flask) -> None:
-    from .catalog.demo import seed_cli
-
-    for group in (users_cli, match_cli, scheduler_cli, seed_cli):
+def register_commands(app: Flask, *groups: click.Command) -> None:
+    """The core's commands and ``groups``, those of the packages above it."""
+    for group in (users_cli, scheduler_cli, *groups):
         app.cli.add_command(group)
     app.cli.add_command(worker)

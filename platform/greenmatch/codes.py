@@ -1,6 +1,6 @@
 """Code formats of the contract: catalogue codes, GB/T 4754 industry codes, GB/T 2260 regions, USCC.
 
-Pure functions; the reference data (which codes exist) lives in ``greenmatch.catalog.reference``.
+Pure functions; the reference data (which codes exist) lives in ``greenmatch.reference``.
 """
 
 from __future__ import annotations

@@ -9,10 +9,11 @@ at the edge, in the caller's language.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -140,6 +141,27 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path == "/healthz" or request.is_json
 
 
+ERROR_PAGES_EXTENSION = "greenmatch.error_pages"  # app.extensions: the ErrorPages the web UI installed
+
+
+@dataclass(frozen=True)
+class ErrorPages:
+    """The pages a browser gets for errors. The core knows no page: the web UI (``greenmatch.web``)
+    installs its own with :func:`set_error_pages`; without them every error is answered in JSON."""
+
+    error_page: Callable[[int], Any]  # the page of an HTTP error, by status (404, 405, 413 ...)
+    server_error_page: Callable[[], Any]  # the page of an unexpected error (500)
+
+
+def set_error_pages(app: Flask, pages: ErrorPages) -> None:
+    app.extensions[ERROR_PAGES_EXTENSION] = pages
+
+
+def error_pages() -> ErrorPages | None:
+    """The pages for the current request's errors: None when it wants JSON, or no UI installed pages."""
+    return None if wants_json() else current_app.extensions.get(ERROR_PAGES_EXTENSION)
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):
@@ -158,10 +180,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        if not wants_json():
-            from .web.errors import server_error_page
-
-            return server_error_page()
+        pages = error_pages()
+        if pages is not None:
+            return pages.server_error_page()
         return _json_error(500, Msg("An unexpected error occurred; it has been logged."))
 
 

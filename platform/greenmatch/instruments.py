@@ -24,6 +24,7 @@ reported by :func:`load_plugins`; it never takes the platform down.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -32,13 +33,15 @@ from typing import Any, ClassVar, TypeVar
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from .codes import category_covers, region_covers
-from .facts import STAGES, ProductFacts, ProjectFacts
+from . import labels, reference
+from .codes import category_covers, normalize_industry_code, region_covers
+from .facts import COLLATERAL, RISK_EXPOSURES, STAGES, ProductFacts, ProjectFacts
 from .labels import label_msgid
 from .money import Money
+from .rules_settings import RuleSettings, SettingsBase
 
 # the plugin toolkit's message parts: a plugin returns message codes with parameters, the edge renders them
-from .text import (  # noqa: F401 - re-exported for plugins
+from .text import (  # listed in __all__ (the toolkit, at the end)
     N_,
     Amount,
     Clauses,
@@ -143,9 +146,6 @@ class CommonParamsSchema(Schema):
 
     @validates_schema
     def _known_codes(self, data: dict[str, Any], **kwargs: Any) -> None:
-        # Imported here: the reference data lives in the catalog package, loaded once, cached.
-        from greenmatch.catalog import reference
-
         bad_regions = [c for c in data.get("regions", []) if not reference.is_region(c)]
         if bad_regions:
             raise ValidationError(Msg("Unknown region codes: %(c)s.", c=Listing(bad_regions)), "regions")
@@ -194,7 +194,7 @@ class InstrumentPlugin:
     #: built-in plugins' messages are in the platform catalogue.
     messages_zh: ClassVar[Mapping[str, str]] = {}
     #: The plugin's own thresholds: a frozen dataclass whose fields all have defaults, with a
-    #: ``from_mapping(overrides)`` classmethod (``greenmatch.catalog.rules_settings.SettingsBase``).
+    #: ``from_mapping(overrides)`` classmethod (``greenmatch.rules_settings.SettingsBase``).
     #: None: the plugin has no settings.
     settings_class: ClassVar[type | None] = None
 
@@ -435,3 +435,52 @@ def metric_name(metric: str, english: bool) -> str | None:
 register_names("instrument", instrument_name)
 register_names("tag", tag_name)
 register_names("metric", metric_name)
+
+
+# ------------------------------------------------------------------------------------------------
+# The plugin toolkit
+# ------------------------------------------------------------------------------------------------
+# A plugin imports all it needs of GreenMatch from this module, nothing else (the contract
+# "plugins import only the toolkit" in setup.cfg holds the built-in ones to it; docs/plugins.md):
+# the contract above, the message parts, the facts and money types, code helpers, the reference
+# look-ups (``reference``) and labels (``labels``), the settings base and the platform rule settings,
+# and the shared rules below. Those rules live in core modules that import the contract from here, so
+# they are resolved on first use (PEP 562).
+
+_TOOLKIT_RULES: dict[str, tuple[str, ...]] = {
+    "screening": ("ComplianceResult", "TwoHighResult", "category_label", "compliance", "covered", "covered_codes",
+                  "financing_vetoes", "industry_label", "label_caution", "level3_categories", "level3_split",
+                  "longest_prefix", "major_env_penalty", "two_high", "two_high_sector"),
+    "carbon": ("CarbonEstimate", "co2_reduction_t", "estimate_carbon", "grid_factor"),
+    "greenwashing": ("Signal", "blocking_signals", "category_fits_industry", "greenwashing_signals"),
+}
+_TOOLKIT_LAZY = {name: module for module, names in _TOOLKIT_RULES.items() for name in names}
+
+__all__ = [
+    # the contract and the registry
+    "BUILTIN_ORDER", "ENTRY_POINT_GROUP", "MEMO_TABLE_SIZE", "CommonParamsSchema", "InstrumentFit",
+    "InstrumentPlugin", "PluginLoadResult", "ProductRequirements", "Reason", "common_params_check",
+    "current_plugins", "instrument_name", "load_plugins", "memo_lookup", "metric_name", "params_json_schema",
+    "requirement_vetoes", "tag_name",
+    # message parts (greenmatch.text) and labels
+    "N_", "Amount", "Clauses", "Label", "Listing", "Msg", "Name", "Num", "Pct", "label_msgid", "labels",
+    "register_catalogue", "register_names", "render_all", "translate",
+    # facts, money, codes, reference look-ups, settings
+    "COLLATERAL", "RISK_EXPOSURES", "STAGES", "Money", "ProductFacts", "ProjectFacts", "RuleSettings",
+    "SettingsBase", "category_covers", "normalize_industry_code", "reference", "region_covers",
+    # the shared rules (resolved on first use)
+    *_TOOLKIT_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _TOOLKIT_LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__package__}.{module}"), name)
+    globals()[name] = value  # once: later look-ups find the module attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_TOOLKIT_LAZY})

@@ -1,5 +1,6 @@
-"""The one scheduler process (``greenmatch scheduler run``): nightly full re-match, expiry of
-unanswered engagement requests, the weekly new-leads digest.
+"""The one scheduler process (``greenmatch scheduler run``): runs the jobs the packages register with
+:func:`job` (matching registers the nightly full re-match, expiry of unanswered engagement requests, the
+weekly new-leads digest ... in ``greenmatch.matching.scheduled``).
 
 Web workers never start a scheduler (APScheduler would run every job once per worker). Each job
 occurrence is *claimed* in the database before it runs — a row with the unique pair
@@ -25,89 +26,54 @@ from typing import Any
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
-from flask import Flask, current_app
+from flask import Flask
+from sqlalchemy import Integer, String, Text, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
 
-from .db import utcnow
+from .db import Base, UTCDateTime, utcnow
 from .extensions import db
-from .text import Msg
 
 log = logging.getLogger(__name__)
 MISFIRE_GRACE_SECONDS = 3600
 
-DEFAULT_SCHEDULE: dict[str, dict[str, Any]] = {
-    "nightly_rematch": {"hour": "2", "minute": "0"},
-    "expire_engagements": {"minute": "15"},
-    "weekly_digest": {"day_of_week": "mon", "hour": "8", "minute": "0"},
-    "abandon_stale_runs": {"minute": "*/2"},
-    "escalate_overdue": {"minute": "30"},
-}
+#: name -> the job: called inside an app context, returns a line for the log and the claim row
+JOBS: dict[str, Callable[[], str]] = {}
+#: name -> its default cron fields (the ``SCHEDULE`` setting overrides them per job)
+DEFAULT_SCHEDULE: dict[str, dict[str, Any]] = {}
 
 
-def nightly_rematch() -> str:
-    """Only enqueue: the run is executed by a worker (or a thread of this process on the embedded default)."""
-    from greenmatch.matching.runs import mark_abandoned, start_run
+def job(name: str, **cron: str) -> Callable[[Callable[[], str]], Callable[[], str]]:
+    """Register a scheduled job under ``name`` with its default cron fields, e.g.
+    ``@scheduler.job("weekly_digest", day_of_week="mon", hour="8", minute="0")``.
 
-    abandoned = mark_abandoned()
-    run = start_run(triggered_by="scheduler")
-    return f"run {run.id} queued" + (f" ({abandoned} abandoned)" if abandoned else "")
+    The scheduler knows no job of its own: the packages that own the work register theirs when they are
+    imported (``greenmatch.matching.scheduled``; the app factory imports it), which keeps the core free of
+    upward imports."""
 
+    def register(fn: Callable[[], str]) -> Callable[[], str]:
+        JOBS[name] = fn
+        DEFAULT_SCHEDULE[name] = dict(cron)
+        return fn
 
-def abandon_stale_runs() -> str:
-    from greenmatch.matching.runs import mark_abandoned
-
-    return f"abandoned {mark_abandoned()}"
-
-
-def expire_engagements() -> str:
-    from greenmatch.matching.engagements import expire_stale
-
-    return f"expired {expire_stale(current_app.config['ENGAGEMENT_EXPIRY_DAYS'])}"
+    return register
 
 
-def escalate_overdue() -> str:
-    """Tell the bureaus over each engagement whose contact deadline (an accepted offer) has passed."""
-    from greenmatch.matching.demand import escalate_overdue as escalate
+class JobClaim(Base):
+    """A scheduled job occurrence, claimed before it runs: the unique (job, scheduled_for) makes each
+    occurrence run once even if two scheduler processes are started by mistake."""
 
-    return f"escalated {escalate()}"
+    __tablename__ = "job_claims"
+    __table_args__ = (UniqueConstraint("job", "scheduled_for", name="uq_job_claims_job_scheduled_for"),)
 
-
-def weekly_digest() -> str:
-    """Tell every verified institution how many new leads its products gained this week: leads whose
-    project was approved or whose product was published in the last 7 days (a match row's own
-    timestamp says nothing: every re-match writes the rows again)."""
-    from sqlalchemy import func, or_, select
-
-    from greenmatch.accounts.models import Organization
-    from greenmatch.catalog.models import Project
-    from greenmatch.matching import notifications
-    from greenmatch.matching.models import Match
-    from greenmatch.matching.service import current_generation
-    from greenmatch.products.models import Product, ProductStatus
-
-    since = utcnow() - dt.timedelta(days=7)
-    counts = db.session.execute(
-        select(Match.institution_id, func.count())
-        .join(Project, Project.id == Match.project_id).join(Product, Product.id == Match.product_id)
-        .join(Organization, Organization.id == Match.institution_id)
-        .where(Match.generation == current_generation(), Match.for_product.is_(True), Organization.verified.is_(True),
-               Product.status == ProductStatus.published,
-               or_(Project.decided_at >= since, Product.published_at >= since))
-        .group_by(Match.institution_id)).all()
-    for institution_id, count in counts:
-        notifications.notify(institution_id, "weekly_digest",
-                             Msg("%(count)s new project leads this week", count=count), link="/leads")
-    db.session.commit()
-    return f"digests for {len(counts)} institutions"
-
-
-JOBS: dict[str, Callable[[], str]] = {
-    "nightly_rematch": nightly_rematch,
-    "expire_engagements": expire_engagements,
-    "weekly_digest": weekly_digest,
-    "abandon_stale_runs": abandon_stale_runs,
-    "escalate_overdue": escalate_overdue,
-}
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job: Mapped[str] = mapped_column(String(60))
+    scheduled_for: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str] = mapped_column(String(120))
+    claimed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    detail: Mapped[str | None] = mapped_column(Text)
 
 
 def triggers(app: Flask) -> dict[str, CronTrigger]:
@@ -128,8 +94,6 @@ def occurrence(trigger: CronTrigger, now: dt.datetime) -> dt.datetime | None:
 
 def claim(job: str, scheduled_for: dt.datetime, worker: str) -> int | None:
     """Claim one occurrence; None if another process already has it."""
-    from greenmatch.matching.models import JobClaim
-
     row = JobClaim(job=job, scheduled_for=scheduled_for.astimezone(dt.UTC), claimed_by=worker)
     db.session.add(row)
     try:
@@ -142,8 +106,6 @@ def claim(job: str, scheduled_for: dt.datetime, worker: str) -> int | None:
 
 def run_occurrence(app: Flask, job: str, scheduled_for: dt.datetime, worker: str) -> bool:
     """Run ``job`` for ``scheduled_for`` unless already claimed. Returns whether it ran here."""
-    from greenmatch.matching.models import JobClaim
-
     with app.app_context():
         claim_id = claim(job, scheduled_for, worker)
         if claim_id is None:

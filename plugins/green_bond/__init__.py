@@ -17,28 +17,26 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from greenmatch.catalog import reference
-from greenmatch.catalog.assessment import co2_reduction_t
-from greenmatch.catalog.rules_settings import SettingsBase
-from greenmatch.catalog.screening import (
-    category_label,
-    financing_vetoes,
-    label_caution,
-    level3_categories,
-    level3_split,
-)
-from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import (
     Amount,
     CommonParamsSchema,
     InstrumentFit,
     InstrumentPlugin,
     Listing,
+    Money,
     Msg,
     Pct,
     ProductRequirements,
+    ProjectFacts,
+    SettingsBase,
+    category_label,
+    co2_reduction_t,
+    financing_vetoes,
+    label_caution,
+    level3_categories,
+    level3_split,
+    reference,
 )
-from greenmatch.money import Money
 
 KEY = "green_bond"
 BOND_TYPES = ("ndrc_enterprise", "exchange_corporate", "interbank_debt_financing", "financial", "carbon_neutral")

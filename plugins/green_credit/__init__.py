@@ -21,19 +21,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from greenmatch.catalog import reference
-from greenmatch.catalog.assessment import blocking_signals, co2_reduction_t
-from greenmatch.catalog.rules_settings import SettingsBase
-from greenmatch.catalog.screening import (
-    category_label,
-    covered,
-    covered_codes,
-    financing_vetoes,
-    label_caution,
-    level3_split,
-)
-from greenmatch.facts import COLLATERAL, ProjectFacts
 from greenmatch.instruments import (
+    COLLATERAL,
     CommonParamsSchema,
     InstrumentFit,
     InstrumentPlugin,
@@ -43,7 +32,18 @@ from greenmatch.instruments import (
     Num,
     Pct,
     ProductRequirements,
+    ProjectFacts,
     Reason,
+    SettingsBase,
+    blocking_signals,
+    category_label,
+    co2_reduction_t,
+    covered,
+    covered_codes,
+    financing_vetoes,
+    label_caution,
+    level3_split,
+    reference,
 )
 
 KEY = "green_credit"

@@ -16,16 +16,6 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from greenmatch.catalog.rules_settings import SettingsBase
-from greenmatch.catalog.screening import (
-    category_label,
-    compliance,
-    covered_codes,
-    financing_vetoes,
-    level3_categories,
-    level3_split,
-)
-from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import (
     Amount,
     CommonParamsSchema,
@@ -33,10 +23,18 @@ from greenmatch.instruments import (
     InstrumentPlugin,
     Label,
     Listing,
+    Money,
     Msg,
     ProductRequirements,
+    ProjectFacts,
+    SettingsBase,
+    category_label,
+    compliance,
+    covered_codes,
+    financing_vetoes,
+    level3_categories,
+    level3_split,
 )
-from greenmatch.money import Money
 
 KEY = "green_fund"
 TECH_CERTIFICATIONS = ("specialized_sme", "little_giant", "high_tech")

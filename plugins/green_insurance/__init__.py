@@ -17,10 +17,6 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from greenmatch.catalog.rules_settings import SettingsBase
-from greenmatch.catalog.screening import covered_codes, industry_label, level3_split, two_high
-from greenmatch.codes import normalize_industry_code
-from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import (
     N_,
     CommonParamsSchema,
@@ -30,7 +26,14 @@ from greenmatch.instruments import (
     Listing,
     Msg,
     ProductRequirements,
+    ProjectFacts,
     Reason,
+    SettingsBase,
+    covered_codes,
+    industry_label,
+    level3_split,
+    normalize_industry_code,
+    two_high,
 )
 
 KEY = "green_insurance"

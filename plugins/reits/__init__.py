@@ -17,9 +17,6 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from greenmatch.catalog.rules_settings import SettingsBase
-from greenmatch.catalog.screening import covered_codes, financing_vetoes, level3_split
-from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import (
     Amount,
     CommonParamsSchema,
@@ -27,11 +24,16 @@ from greenmatch.instruments import (
     InstrumentPlugin,
     Label,
     Listing,
+    Money,
     Msg,
     Num,
     ProductRequirements,
+    ProjectFacts,
+    SettingsBase,
+    covered_codes,
+    financing_vetoes,
+    level3_split,
 )
-from greenmatch.money import Money
 
 KEY = "reits"
 

@@ -8,19 +8,13 @@ from typing import Any
 
 import pytest
 
-from greenmatch.catalog import reference
-from greenmatch.catalog.assessment import (
-    GREENWASHING_SIGNALS,
-    SCORE_FORMULA,
-    assess,
-    category_fits_industry,
-    estimate_carbon,
-    greenwashing_signals,
-    score_formula,
-)
-from greenmatch.catalog.rules_settings import DEFAULT_RULES, RuleSettings
+from greenmatch import reference
+from greenmatch.carbon import estimate_carbon
+from greenmatch.catalog.assessment import SCORE_FORMULA, assess, score_formula
 from greenmatch.facts import ProjectFacts
+from greenmatch.greenwashing import GREENWASHING_SIGNALS, category_fits_industry, greenwashing_signals
 from greenmatch.instruments import InstrumentFit, InstrumentPlugin, load_plugins
+from greenmatch.rules_settings import DEFAULT_RULES, RuleSettings
 from greenmatch.text import Msg, render, to_json
 
 CLEAN_PV: dict[str, Any] = {
@@ -176,7 +170,7 @@ def test_renewable_without_generation_category():
 
 def test_generation_categories_cover_every_generation_item_of_the_catalogue():
     generation_classes = {"4413", "4414", "4415", "4416", "4417", "4419"}
-    from greenmatch.catalog.screening import covered
+    from greenmatch.screening import covered
 
     for cat in reference.catalogue().values():
         if cat.level == 3 and generation_classes & set(cat.activity_codes) and cat.code != "4.3.2":

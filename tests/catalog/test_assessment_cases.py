@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 
-from greenmatch.catalog.assessment import assess, estimate_carbon
-from greenmatch.catalog.rules_settings import RuleSettings
+from greenmatch.carbon import estimate_carbon
+from greenmatch.catalog.assessment import assess
 from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import load_plugins
+from greenmatch.rules_settings import RuleSettings
 
 OK = {"eia_approved": True, "eia_status": "approved", "pollutant_permit": True, "env_penalties_3y": 0}
 

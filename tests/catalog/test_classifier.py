@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from greenmatch.catalog import reference
+from greenmatch import reference
 from greenmatch.catalog.classifier import Suggestion, classify, level3_items
 
 EVAL_SET = Path(__file__).resolve().parents[2] / "bench" / "data" / "classify_eval.json"

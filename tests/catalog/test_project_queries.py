@@ -8,9 +8,9 @@ from sqlalchemy import select, update
 
 from greenmatch.catalog import service
 from greenmatch.catalog.models import CategorySource, Project, ProjectCategory
-from greenmatch.catalog.screening import longest_prefix
 from greenmatch.codes import category_covers
 from greenmatch.extensions import db
+from greenmatch.screening import longest_prefix
 from support.payloads import project
 
 API = "/api/v1/projects"

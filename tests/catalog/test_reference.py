@@ -8,7 +8,8 @@ from collections import Counter
 
 import pytest
 
-from greenmatch.catalog import reference as ref
+from greenmatch import reference as ref
+from greenmatch.catalog.classifier import map_legacy_2019
 from greenmatch.codes import category_covers, region_covers, region_prefix
 
 # Level-3 items whose activity rows name industries without a GB/T 4754 code in the catalogue itself
@@ -123,14 +124,14 @@ def test_2019_edition_is_available_for_mapping_old_records():
     ],
 )
 def test_map_legacy_2019_suggests_the_obvious_2025_item_first(old, new):
-    suggestions = ref.map_legacy_2019(old)
+    suggestions = map_legacy_2019(old)
     assert suggestions[0][0] == new
     assert all(ref.is_category(code, 3) and 0.0 <= score <= 1.0 for code, score in suggestions)
     assert [s for _, s in suggestions] == sorted((s for _, s in suggestions), reverse=True)
 
 
 def test_map_legacy_2019_ignores_codes_that_are_not_2019_level3_items():
-    assert ref.map_legacy_2019("3.2") == [] and ref.map_legacy_2019("9.9.9") == []
+    assert map_legacy_2019("3.2") == [] and map_legacy_2019("9.9.9") == []
 
 
 # --- regions ------------------------------------------------------------------------------------------------------
@@ -200,7 +201,7 @@ def test_existing_predicates_still_work():
 
 def test_importing_the_module_loads_no_data():
     code = (
-        "import greenmatch.catalog.reference as r, greenmatch.catalog.classifier as c\n"
+        "import greenmatch.reference as r, greenmatch.catalog.classifier as c\n"
         "assert r.catalogue.cache_info().currsize == 0 and r.regions.cache_info().currsize == 0\n"
         "assert r.industries.cache_info().currsize == 0 and c._index.cache_info().currsize == 0\n"
     )

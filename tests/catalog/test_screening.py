@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from greenmatch.catalog import reference
-from greenmatch.catalog.rules_settings import DEFAULT_RULES, RuleSettings
-from greenmatch.catalog.screening import compliance, financing_vetoes, two_high, two_high_sector
+from greenmatch import reference
 from greenmatch.facts import ProjectFacts
+from greenmatch.rules_settings import DEFAULT_RULES, RuleSettings
+from greenmatch.screening import compliance, financing_vetoes, two_high, two_high_sector
 
 
 def facts(**overrides: Any) -> ProjectFacts:

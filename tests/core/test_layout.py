@@ -74,3 +74,14 @@ def test_the_test_only_plugin_is_invisible_outside_the_tests():
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
                          check=True)
     assert out.stdout.split() == sorted(["green_bond", "green_credit", "green_fund", "green_insurance", "reits"])
+
+
+def test_the_import_view_lays_the_packages_out_as_installed(tmp_path):
+    """lint-imports (./scripts/test) walks greenmatch's folder: scripts/import_view.py links the subpackages
+    that live in folders of their own into it, so the layer contracts see every module."""
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "import_view.py"), str(tmp_path)], check=True)
+    for name, folder in _package_dir().items():
+        laid_out = tmp_path.joinpath(*name.split("."), "__init__.py")
+        assert laid_out.resolve() == (ROOT / folder / "__init__.py").resolve(), name
+    core = {p.name for p in (ROOT / "platform" / "greenmatch").iterdir() if p.name != "__pycache__"}
+    assert core <= {p.name for p in (tmp_path / "greenmatch").iterdir()}

@@ -11,7 +11,7 @@ from flask import abort, g
 from greenmatch.accounts import service as accounts
 from greenmatch.accounts.models import Organization, User
 from greenmatch.api import count_rows, locale
-from greenmatch.errors import Forbidden, Invalid, NotFound
+from greenmatch.errors import ERROR_PAGES_EXTENSION, ErrorPages, Forbidden, Invalid, NotFound
 from greenmatch.extensions import db
 from greenmatch.matching import queries as matching_queries
 from greenmatch.permissions import visible
@@ -110,6 +110,25 @@ def test_a_json_request_to_a_page_gets_the_json_error_shape(client):
     response = client.post("/catalogue", json={})
     assert response.status_code == 405
     assert response.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_the_error_pages_are_the_web_uis_the_core_only_knows_json(make_app):
+    """The core renders no page: the web UI installs its error pages (errors.set_error_pages); without them
+    a browser's error gets the JSON shape."""
+    app = make_app()
+    assert isinstance(app.extensions[ERROR_PAGES_EXTENSION], ErrorPages)
+
+    @app.route("/broken-page")
+    def broken_page():
+        raise RuntimeError("boom")
+
+    assert app.test_client().post("/catalogue?lang=en").mimetype == "text/html"
+    assert app.test_client().get("/broken-page").mimetype == "text/html"
+    del app.extensions[ERROR_PAGES_EXTENSION]
+    response = app.test_client().post("/catalogue?lang=en")
+    assert response.status_code == 405 and response.get_json()["error"]["code"] == "method_not_allowed"
+    response = app.test_client().get("/broken-page")
+    assert response.status_code == 500 and response.get_json()["error"]["code"] == "internal_error"
 
 
 # -- product pages ----------------------------------------------------------------------------------------------

@@ -51,7 +51,8 @@ def test_the_wheel_carries_the_migrations_and_reference_data(wheel):
     shipped = {n.rsplit("/", 1)[-1] for n in names if n.startswith("greenmatch/migrations/versions/")}
     on_disk = {p.name for p in (ROOT / "migrations" / "versions").glob("*.py")}
     assert on_disk and on_disk <= shipped
-    assert "greenmatch/catalog/data/green_catalogue.json" in names
+    assert "greenmatch/data/green_catalogue.json" in names
+    assert "greenmatch/catalog/data/classifier_keywords.json" in names
     assert "greenmatch/catalog/data/demo.json" in names  # the rows of `greenmatch seed demo`
     assert any(n.startswith("greenmatch/translations/zh_CN/LC_MESSAGES/messages.mo") for n in names)
 

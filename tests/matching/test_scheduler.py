@@ -12,7 +12,8 @@ from conftest import TEST_DATABASE_URL
 from sqlalchemy import func, select
 
 from greenmatch import scheduler
-from greenmatch.matching.models import JobClaim
+from greenmatch.matching import scheduled
+from greenmatch.scheduler import JobClaim
 from support.flows import approved_project, published_product
 
 CLI = str(Path(sys.executable).parent / "greenmatch")
@@ -22,6 +23,15 @@ def test_occurrence_is_the_latest_fire_time():
     trigger = CronTrigger(hour="2", minute="0", timezone="Asia/Shanghai")
     now = dt.datetime(2026, 11, 21, 2, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     assert scheduler.occurrence(trigger, now) == dt.datetime(2026, 11, 21, 2, 0, tzinfo=now.tzinfo)
+
+
+def test_the_packages_register_their_jobs_with_the_core_scheduler(app):
+    """The scheduler knows no job of its own; matching registers its five (greenmatch.matching.scheduled)."""
+    assert list(scheduler.JOBS) == ["nightly_rematch", "expire_engagements", "weekly_digest", "abandon_stale_runs",
+                                    "escalate_overdue"]
+    assert scheduler.JOBS["weekly_digest"] is scheduled.weekly_digest
+    assert scheduler.DEFAULT_SCHEDULE["weekly_digest"] == {"day_of_week": "mon", "hour": "8", "minute": "0"}
+    assert set(scheduler.triggers(app)) == set(scheduler.JOBS)
 
 
 def test_an_occurrence_is_claimed_once(app, app_ctx):
@@ -71,6 +81,6 @@ def test_the_weekly_digest_counts_the_leads_that_are_new_this_week(client, auth,
     db.session.get(Project, old).decided_at = weeks_ago  # approved, and the product published, before this week
     db.session.get(Product, product).published_at = weeks_ago
     db.session.commit()
-    scheduler.weekly_digest()
+    scheduled.weekly_digest()
     inbox = client.get("/api/v1/notifications?lang=en", headers=auth(bank)).get_json()["items"]
     assert [n["title"] for n in inbox if n["kind"] == "weekly_digest"] == ["1 new project leads this week"]

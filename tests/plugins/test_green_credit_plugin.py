@@ -89,7 +89,7 @@ def test_major_penalty_vetoes_green_credit_by_default(credit, project):
 
 
 def test_major_penalty_is_a_caution_where_a_deployment_softens_the_veto(fresh, project):
-    from greenmatch.catalog.rules_settings import RuleSettings
+    from greenmatch.rules_settings import RuleSettings
 
     soft = fresh("green_credit")
     soft.configure({}, rules=RuleSettings.from_mapping({"major_penalty_veto_instruments": []}))

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from greenmatch.catalog import reference
-from greenmatch.catalog.assessment import co2_reduction_t, estimate_carbon
-from greenmatch.catalog.rules_settings import RuleSettings
-from greenmatch.catalog.screening import covered, level3_categories, two_high
+from greenmatch import reference
+from greenmatch.carbon import co2_reduction_t, estimate_carbon
 from greenmatch.codes import category_covers
+from greenmatch.rules_settings import RuleSettings
+from greenmatch.screening import covered, level3_categories, two_high
 
 sys.path.append(str(Path(__file__).resolve().parents[2]))  # the repository root, for bench.synthetic
 from bench.synthetic import generate

@@ -10,8 +10,8 @@ import sys
 import pytest
 
 import greenmatch.instruments as instruments
-from greenmatch.catalog.rules_settings import RuleSettings, configure_plugins
 from greenmatch.instruments import ENTRY_POINT_GROUP, InstrumentPlugin, load_plugins
+from greenmatch.rules_settings import RuleSettings, configure_plugins
 
 BUILTINS = ["green_credit", "green_bond", "reits", "green_insurance", "green_fund"]
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from marshmallow import ValidationError
 
-from greenmatch.catalog import reference
+from greenmatch import reference
 from greenmatch.facts import ProductFacts
 
 THIS_YEAR = dt.date.today().year

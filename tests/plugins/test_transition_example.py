@@ -12,7 +12,15 @@ from marshmallow import ValidationError
 
 from greenmatch.catalog.assessment import assess
 from greenmatch.facts import ProductFacts
-from greenmatch.instruments import ENTRY_POINT_GROUP, InstrumentPlugin, load_plugins
+from greenmatch.instruments import (
+    ENTRY_POINT_GROUP,
+    InstrumentPlugin,
+    RuleSettings,
+    compliance,
+    financing_vetoes,
+    instrument_name,
+    load_plugins,
+)
 
 INSTALL = "pip install -e tests/plugins/thirdparty"
 
@@ -81,3 +89,16 @@ def test_product_requirements_and_assessment(transition, project, builtin_plugin
     result = assess(retrofit, plugins, classifier=None)
     assert [f.instrument for f in result.instruments][-1] == "transition_finance"
     assert result.instrument("transition_finance").eligible
+
+
+def test_screening_names_the_instrument_as_its_plugin_does(transition, project):
+    """Instrument names in screening's reasons come from the registry, so a third-party one shows its own."""
+    assert instrument_name("transition_finance", english=False) == "转型金融"
+    (veto,) = financing_vetoes(project("new_coking_plant"), "transition_finance")
+    assert veto.en.endswith(": transition finance cannot finance it") and veto.zh.endswith("：转型金融不能为其融资")
+
+    rules = RuleSettings.from_mapping({"eia_veto_instruments": ["green_credit", "transition_finance"]})
+    found = compliance(project(stage="construction", compliance={"eia_approved": False, "pollutant_permit": True}),
+                       rules)
+    (reason,) = found.reasons_for("transition_finance")
+    assert "not eligible for green credit, transition finance" in reason.en and "绿色信贷、转型金融" in reason.zh

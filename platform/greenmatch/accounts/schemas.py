@@ -18,7 +18,7 @@ PASSWORD_MIN_LENGTH = passwords.MIN_LENGTH
 
 
 def _check_region(code: str) -> None:
-    from greenmatch.catalog.reference import is_region
+    from greenmatch.reference import is_region
 
     if not is_region(code):
         raise ValidationError(Msg("Unknown region code."))

@@ -121,7 +121,7 @@ def register(data: dict[str, Any]) -> User:
 
 def create_staff_user(email: str, password: str, role: str, org_name: str, region: str | None) -> User:
     """Admin and bureau accounts (CLI). A bureau's organisation carries its jurisdiction region."""
-    from greenmatch.catalog.reference import is_region
+    from greenmatch.reference import is_region
 
     email = email.strip().lower()
     problem = passwords.problem(password, email, org_name)

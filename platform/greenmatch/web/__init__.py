@@ -14,10 +14,12 @@ from flask import Flask
 
 
 def init_web(app: Flask) -> None:
+    from ..errors import ErrorPages, set_error_pages
     from ..extensions import login_manager
     from . import admin, bureau, enterprise, errors, formatting, i18n, institution, views  # noqa: F401
 
     i18n.install(app)
+    set_error_pages(app, ErrorPages(errors.error_page, errors.server_error_page))  # browsers' errors get pages
 
     app.register_blueprint(views.bp)
     formatting.register(app)

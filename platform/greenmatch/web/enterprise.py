@@ -6,9 +6,8 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .. import permissions
+from .. import permissions, reference
 from ..accounts.models import Role
-from ..catalog import reference
 from ..catalog import service as catalog
 from ..catalog.assessment import score_formula
 from ..catalog.models import ProjectStatus

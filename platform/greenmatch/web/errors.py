@@ -3,7 +3,8 @@
 Services raise :class:`~greenmatch.errors.ApiError` subclasses. On pages they become: not signed in →
 the login page (coming back afterwards); forbidden → a 403 page; not found → a 404 page; conflict or
 invalid → a flash message on the page the user came from. Never a 500 for a user's mistake.
-HTTP errors of pages (404, 405, 413 ...) get :func:`error_page` from ``Api.handle_http_exception``.
+HTTP errors of pages (404, 405, 413 ...) get :func:`error_page`, unexpected errors :func:`server_error_page`:
+:func:`~greenmatch.web.init_web` installs both in the core (``greenmatch.errors.set_error_pages``).
 """
 
 from __future__ import annotations

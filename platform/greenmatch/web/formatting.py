@@ -15,8 +15,7 @@ from flask import Flask
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 
-from .. import labels
-from ..catalog import reference
+from .. import labels, reference
 from ..text import Amount, render
 
 

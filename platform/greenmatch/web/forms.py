@@ -20,7 +20,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
-from ..catalog import reference
+from .. import reference
 from ..errors import flatten_messages
 from ..facts import BENEFIT_KEYS
 from .messages import field_errors

@@ -11,9 +11,8 @@ from flask_babel import gettext as _
 
 from greenmatch.text import Msg
 
-from .. import permissions
+from .. import permissions, reference
 from ..accounts.models import Role
-from ..catalog import reference
 from ..catalog import service as catalog
 from ..errors import ApiError, Conflict, NotFound
 from ..extensions import db

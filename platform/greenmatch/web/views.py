@@ -11,12 +11,11 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
-from .. import permissions
+from .. import permissions, reference
 from ..accounts import service as accounts
 from ..accounts.models import Organization, Role
 from ..accounts.schemas import RegisterSchema
 from ..api import MAX_PAGE, count_rows, paginate
-from ..catalog import reference
 from ..catalog import service as catalog
 from ..errors import ApiError, NotAuthenticated
 from ..extensions import db, limiter

@@ -6,8 +6,9 @@ of four sectors (steel, coal power, building materials, agriculture; shared/data
 section 5). This plugin offers loans to a flagged 两高 plant whose every claimed category is a retrofit /
 transition item of the 2025 catalogue, in the sectors its settings name.
 
-It uses only public GreenMatch APIs: the plugin base class, the common params schema, the screening
-functions and the settings mixin. Nothing in the core knows about it.
+It uses only the public plugin toolkit, ``greenmatch.instruments``: the plugin base class, the common params
+schema, message codes, the screening functions, the carbon estimate, labels and the settings mixin. Nothing in
+the core knows about it.
 """
 
 from __future__ import annotations
@@ -18,10 +19,6 @@ from typing import Any
 
 from marshmallow import fields, validate
 
-from greenmatch.catalog.assessment import co2_reduction_t
-from greenmatch.catalog.rules_settings import SettingsBase
-from greenmatch.catalog.screening import compliance, two_high
-from greenmatch.facts import ProjectFacts
 from greenmatch.instruments import (
     CommonParamsSchema,
     InstrumentFit,
@@ -31,11 +28,16 @@ from greenmatch.instruments import (
     Msg,
     Num,
     ProductRequirements,
+    ProjectFacts,
+    SettingsBase,
+    co2_reduction_t,
+    compliance,
+    labels,
+    two_high,
 )
-from greenmatch.labels import SECTORS as SECTOR_LABELS
 
 KEY = "transition_finance"
-SECTORS = tuple(SECTOR_LABELS)
+SECTORS = tuple(labels.SECTORS)
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,14 @@
-"""Reference taxonomies shipped in ``catalog/data`` (copied from the curated shared data set).
+"""Reference taxonomies shipped in ``greenmatch/data`` (copied from the curated shared data set).
+
+Core: the platform (accounts, the instrument contract, screening) and the instrument plugins (through the
+toolkit, :mod:`greenmatch.instruments`) look codes up here; the catalogue's classifier builds on it.
 
 Loaded lazily, once per process, as plain immutable structures:
 the 2025 Green Finance Endorsed Project Catalogue (and the legacy 2019 edition), GB/T 4754-2017,
 GB/T 2260 regions. Nothing is read at import time; every loader is cached.
 
 - Catalogue: ``catalogue(edition)``, ``children``, ``ancestors``, ``search_categories``, ``activity_industries``,
-  ``map_legacy_2019`` (suggested 2025 items for a 2019 item), ``is_category``.
+  ``is_category`` (suggested 2025 items for a 2019 item: ``greenmatch.catalog.classifier.map_legacy_2019``).
 - Regions: ``regions``, ``region_name``, ``region_ancestors``, ``subregions``, ``region_groupings``,
   ``in_grouping``, ``is_region``.
 - Industries: ``industries``, ``industry_name``, ``industry_ancestors``, ``industry_section``, ``is_industry``.
@@ -223,23 +226,6 @@ def activity_industries(l3_code: str, edition: str = CURRENT_EDITION) -> tuple[A
         ActivityIndustry(a.get("gbt4754_code"), a.get("industry_name_zh") or "", a.get("ghg_mark"))
         for a in entry.get("activities", ())
     )
-
-
-def map_legacy_2019(code: str, limit: int = 3) -> list[tuple[str, float]]:
-    """SUGGESTED 2025 level-3 items for a 2019 green industry catalogue level-3 item, best first, as
-    ``(code_2025, score)`` with score in [0, 1].
-
-    There is no official 2019 -> 2025 crosswalk in the data: this ranks 2025 items by the text classifier's
-    similarity to the 2019 item's name and its level-2 / level-1 names. Treat the result as a suggestion
-    for a person to confirm when migrating old records. Unknown codes and non-level-3 codes give [].
-    """
-    old = catalogue("2019").get(code)
-    if old is None or old.level != 3:
-        return []
-    from greenmatch.catalog.classifier import classify  # local import: classifier imports this module
-
-    context = "，".join(a.name_zh for a in ancestors(code, "2019"))
-    return [(s.code, s.confidence) for s in classify(old.name_zh, context, limit=limit)]
 
 
 # --------------------------------------------------------------------------------------------------

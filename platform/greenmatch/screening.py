@@ -1,7 +1,7 @@
 """Platform-wide screening rules: 两高 and compliance vetoes (shared/domain.md "Screening rules").
 
 Pure functions over :class:`~greenmatch.facts.ProjectFacts`; every threshold comes from
-:class:`~greenmatch.catalog.rules_settings.RuleSettings` (``settings=None``: the defaults). The
+:class:`~greenmatch.rules_settings.RuleSettings` (``settings=None``: the defaults). The
 instrument plugins call :func:`financing_vetoes` so that credit, bonds, REITs and funds refuse the
 same projects for the same, stated reasons.
 """
