@@ -213,23 +213,39 @@ SCORE_FORMULA: dict[str, Any] = score_formula()
 
 def _score(facts: ProjectFacts, views: Sequence[CategoryView], signals: Sequence[Signal], carbon: CarbonEstimate,
            th: TwoHighResult, comp: ComplianceResult, s: RuleSettings) -> tuple[int, list[ScoreItem], str, Reason]:
-    items: list[ScoreItem] = []
+    """(score, its items, label, why that label): the components of :func:`score_formula`, then its caps."""
     claimed = [v for v in views if v.source != "suggested" and reference.is_category(v.code, level=3)]
+    items = [_category_item(claimed, s), _verification_item(claimed, s), _benefits_item(facts, carbon, s),
+             _certifications_item(facts, s), _compliance_item(facts, comp, s)]
+    if signals:
+        items.append(ScoreItem("greenwashing_signals", -s.score_signal_penalty * len(signals), 0,
+                               Msg("greenwashing signals (%(count)s): %(signals)s", count=len(signals),
+                                   signals=Listing(Label("signal", x.code) for x in signals))))
+    raw = max(0.0, min(100.0, sum(i.points for i in items)))
+    score, binding = _capped(raw, _caps(claimed, signals, th, comp, s), s)
+    label = _label(score, s)
+    if binding is not None:
+        label_reason = Msg("score %(score)s → %(label)s (%(why)s)", score=score, label=Label("label", label),
+                           why=binding)
+    else:
+        label_reason = Msg("score %(score)s → %(label)s", score=score, label=Label("label", label))
+    return score, items, label, label_reason
 
-    # category strength
+
+def _category_item(claimed: Sequence[CategoryView], s: RuleSettings) -> ScoreItem:
+    """The strongest claimed level-3 item by its catalogue GHG mark."""
     points_by_ghg = {"direct_reduction": s.score_category_direct_reduction, "mixed": s.score_category_mixed,
                      "low_carbon_enabling": s.score_category_enabling}
     best = max(claimed, key=lambda v: points_by_ghg.get(v.ghg or "", s.score_category_unmarked), default=None)
     if best is None:
-        items.append(ScoreItem("category", 0, s.score_category_direct_reduction,
-                               Msg("no valid 2025 level-3 category")))
-    else:
-        pts = points_by_ghg.get(best.ghg or "", s.score_category_unmarked)
-        mark = GHG_MARKS.get(best.ghg or "", "—")
-        items.append(ScoreItem("category", pts, s.score_category_direct_reduction,
-                               Msg("%(category)s (GHG mark %(mark)s)", category=category_label(best.code), mark=mark)))
+        return ScoreItem("category", 0, s.score_category_direct_reduction, Msg("no valid 2025 level-3 category"))
+    pts = points_by_ghg.get(best.ghg or "", s.score_category_unmarked)
+    mark = GHG_MARKS.get(best.ghg or "", "—")
+    return ScoreItem("category", pts, s.score_category_direct_reduction,
+                     Msg("%(category)s (GHG mark %(mark)s)", category=category_label(best.code), mark=mark))
 
-    # verification
+
+def _verification_item(claimed: Sequence[CategoryView], s: RuleSettings) -> ScoreItem:
     confirmed = [v for v in claimed if v.source == "confirmed"]
     if claimed and len(confirmed) == len(claimed):
         pts, why = s.score_verification_confirmed, Msg("all categories confirmed by the bureau")
@@ -239,9 +255,10 @@ def _score(facts: ProjectFacts, views: Sequence[CategoryView], signals: Sequence
         pts, why = s.score_verification_declared, Msg("categories declared, not yet confirmed")
     else:
         pts, why = 0.0, Msg("nothing to verify")
-    items.append(ScoreItem("verification", pts, s.score_verification_confirmed, why))
+    return ScoreItem("verification", pts, s.score_verification_confirmed, why)
 
-    # benefits
+
+def _benefits_item(facts: ProjectFacts, carbon: CarbonEstimate, s: RuleSettings) -> ScoreItem:
     quantified = [k for k, v in (facts.benefits or {}).items()
                   if (any((x or 0) > 0 for x in v.values()) if isinstance(v, Mapping) else (v or 0) > 0)]
     pts = s.score_benefit_quantified if quantified else 0.0
@@ -250,21 +267,24 @@ def _score(facts: ProjectFacts, views: Sequence[CategoryView], signals: Sequence
         pts += s.score_carbon_physical
     elif carbon.basis == "declared":
         pts += s.score_carbon_declared_only
-    items.append(ScoreItem(
-        "benefits", pts, s.score_benefit_quantified + s.score_carbon_physical,
-        Msg("quantified: %(quantified)s; carbon basis: %(basis)s",
-            quantified=Listing(Label("benefit", k) for k in quantified), basis=Label("carbon_basis", carbon.basis))))
+    return ScoreItem("benefits", pts, s.score_benefit_quantified + s.score_carbon_physical,
+                     Msg("quantified: %(quantified)s; carbon basis: %(basis)s",
+                         quantified=Listing(Label("benefit", k) for k in quantified),
+                         basis=Label("carbon_basis", carbon.basis)))
 
-    # certifications
+
+def _certifications_item(facts: ProjectFacts, s: RuleSettings) -> ScoreItem:
     certs = [c for c in GREEN_CERTIFICATIONS if c in facts.certifications]
     pts = min(s.score_certification_max, s.score_certification_each * len(certs))
-    items.append(ScoreItem("certifications", pts, s.score_certification_max,
-                           Msg("certifications: %(certifications)s",
-                               certifications=Listing(Label("certification", c) for c in certs))))
+    return ScoreItem("certifications", pts, s.score_certification_max,
+                     Msg("certifications: %(certifications)s",
+                         certifications=Listing(Label("certification", c) for c in certs)))
 
-    # compliance
+
+def _compliance_item(facts: ProjectFacts, comp: ComplianceResult, s: RuleSettings) -> ScoreItem:
+    """EIA (approval, registration or exemption), pollutant permit, no environmental penalty in 3 years."""
     record = facts.compliance or {}
-    found: list[Msg] = []
+    found: list[Msg | Label] = []
     pts = 0.0
     if facts.eia_status in s.eia_satisfied_statuses:
         pts += s.score_eia
@@ -290,15 +310,13 @@ def _score(facts: ProjectFacts, views: Sequence[CategoryView], signals: Sequence
         found.append(Msg("major environmental penalty in 3 years"))
     else:
         found.append(Msg("environmental penalties in 3 years: %(count)s", count=penalties))
-    items.append(ScoreItem("compliance", pts, s.score_eia + s.score_permit + s.score_clean_record,
-                           Msg("%(parts)s", parts=Clauses(found))))
+    return ScoreItem("compliance", pts, s.score_eia + s.score_permit + s.score_clean_record,
+                     Msg("%(parts)s", parts=Clauses(found)))
 
-    if signals:
-        items.append(ScoreItem("greenwashing_signals", -s.score_signal_penalty * len(signals), 0,
-                               Msg("greenwashing signals (%(count)s): %(signals)s", count=len(signals),
-                                   signals=Listing(Label("signal", x.code) for x in signals))))
 
-    raw = max(0.0, min(100.0, sum(i.points for i in items)))
+def _caps(claimed: Sequence[CategoryView], signals: Sequence[Signal], th: TwoHighResult, comp: ComplianceResult,
+          s: RuleSettings) -> list[tuple[float, Reason]]:
+    """(highest score allowed, why) of every cap that applies (score_formula's "caps")."""
     caps: list[tuple[float, Reason]] = []
     if th.blocks_financing and th.reason is not None:
         caps.append((s.label_yellow_min - 1, th.reason))
@@ -313,26 +331,27 @@ def _score(facts: ProjectFacts, views: Sequence[CategoryView], signals: Sequence
         caps.append((s.label_light_green_min - 1, Msg(
             "blocking signal “%(signal)s”: at most yellow — %(message)s", signal=Label("signal", blocks[0].code),
             message=blocks[0].message)))
+    return caps
+
+
+def _capped(raw: float, caps: Sequence[tuple[float, Reason]], s: RuleSettings) -> tuple[int, Reason | None]:
+    """The score after the tightest cap, and that cap's reason when it decides the label."""
     score, binding = raw, None
     if caps:
         cap, why = min(caps, key=lambda c: c[0])
         if raw > cap or cap < s.label_yellow_min:  # a red rule explains the label even when the score is low
             score, binding = min(raw, cap), why
-    score_int = round(score)
-    if score_int >= s.label_dark_green_min:
-        label = "dark_green"
-    elif score_int >= s.label_light_green_min:
-        label = "light_green"
-    elif score_int >= s.label_yellow_min:
-        label = "yellow"
-    else:
-        label = "red"
-    if binding is not None:
-        label_reason = Msg("score %(score)s → %(label)s (%(why)s)", score=score_int, label=Label("label", label),
-                           why=binding)
-    else:
-        label_reason = Msg("score %(score)s → %(label)s", score=score_int, label=Label("label", label))
-    return score_int, items, label, label_reason
+    return round(score), binding
+
+
+def _label(score: int, s: RuleSettings) -> str:
+    if score >= s.label_dark_green_min:
+        return "dark_green"
+    if score >= s.label_light_green_min:
+        return "light_green"
+    if score >= s.label_yellow_min:
+        return "yellow"
+    return "red"
 
 
 # ------------------------------------------------------------------------------------------------
