@@ -318,7 +318,7 @@ def accept_offer(actor: User, offer_id: int) -> Engagement:
     except IntegrityError as exc:
         db.session.rollback()
         raise _already_open(open_engagement(request.project_id, offer.product_id)) from exc
-    _event(engagement, actor, None, EngagementState.accepted, f"offer #{offer.id} accepted")
+    _event(engagement, actor, None, EngagementState.accepted, None)  # the status says it; notes are people's
     offer.status, offer.engagement_id = OfferStatus.accepted, engagement.id
     request.status = RS.accepted
     due = engagement.due_at.astimezone(dt.timezone(dt.timedelta(hours=8)))  # China time

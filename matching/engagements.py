@@ -268,7 +268,7 @@ def expire_stale(days: int, now: dt.datetime | None = None) -> int:
     stale = list(db.session.scalars(select(Engagement).where(Engagement.status == S.requested,
                                                              Engagement.created_at < cutoff)))
     for engagement in stale:
-        previous = _move(engagement, None, "expire", f"no answer within {days} days")
+        previous = _move(engagement, None, "expire", None)  # the status and the inbox message say why
         _notify(engagement, engagement.institution_id, "engagement_expired",
                 Msg("Your request about “%(project)s” expired after %(days)s days without an answer",
                     project=engagement.project.name, days=days))
