@@ -131,7 +131,7 @@ class ContactSchema(Schema):
         unknown = RAISE
 
     name = fields.String(validate=validate.Length(min=1, max=100))
-    phone = fields.String(validate=validate.Regexp(_PHONE, error="not a phone number"))
+    phone = fields.String(validate=validate.Regexp(_PHONE, error=Msg("Enter a phone number, e.g. 0313-5261188.")))
     email = Email(validate=validate.Length(max=254))
 
 

@@ -9,6 +9,7 @@ from greenmatch.api import PageArgsSchema, id_field
 from greenmatch.catalog.schemas import ProjectSchema
 from greenmatch.facts import COLLATERAL
 from greenmatch.money import Money
+from greenmatch.text import Msg
 
 from .schemas import OpenRequestRefSchema, ProductRefSchema
 
@@ -86,7 +87,8 @@ class ProceedsReportInSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    period = fields.String(required=True, validate=validate.Regexp(r"^20\d\d-H[12]$", error="YYYY-H1 or YYYY-H2"))
+    period = fields.String(required=True, validate=validate.Regexp(
+        r"^20\d\d-H[12]$", error=Msg("Enter the half-year as YYYY-H1 or YYYY-H2.")))
     disbursed_cny = Money(required=True)
     use_of_proceeds = fields.String(required=True, validate=validate.Length(min=4, max=4000))
     co2_reduction_t = fields.Float(load_default=None, allow_none=True, allow_nan=False,

@@ -28,6 +28,7 @@ from greenmatch.errors import Conflict, Forbidden, Invalid
 from greenmatch.extensions import db
 from greenmatch.text import Msg
 
+from . import notifications
 from .engagements import S, get_engagement
 from .models import Engagement, EngagementEvent, ProceedsReport
 
@@ -87,4 +88,30 @@ def signals(engagement: Engagement, items: list[ProceedsReport],
     return out
 
 
-__all__ = ["add_report", "reports", "signals"]
+def last_period(today: dt.date) -> tuple[str, dt.date]:
+    """The half-year that ended last (``"2026-H1"``) and its last day."""
+    if today.month <= 6:
+        return f"{today.year - 1}-H2", dt.date(today.year - 1, 12, 31)
+    return f"{today.year}-H1", dt.date(today.year, 6, 30)
+
+
+def remind_due_reports(today: dt.date | None = None) -> int:
+    """Twice a year (Shanghai's 产业绿贷 asks funded projects to report each half-year): every financed
+    engagement financed by the end of the half-year just ended and without a report for it gets a reminder
+    in its institution's inbox, and its enterprise is told too. Returns the number of engagements reminded."""
+    period, period_end = last_period(today or dt.date.today())
+    reported = select(ProceedsReport.engagement_id).where(ProceedsReport.period == period)
+    due = list(db.session.scalars(select(Engagement).where(
+        Engagement.status == S.financed, Engagement.financed_on.is_not(None), Engagement.financed_on <= period_end,
+        Engagement.id.not_in(reported))))
+    for engagement in due:
+        message = Msg("The use-of-proceeds report for %(period)s on “%(project)s” is due",
+                      period=period, project=engagement.project.name)
+        for organization_id in (engagement.institution_id, engagement.enterprise_id):
+            notifications.notify(organization_id, "proceeds_report_due", message,
+                                 link=f"/engagements/{engagement.id}", engagement_id=engagement.id, period=period)
+    db.session.commit()
+    return len(due)
+
+
+__all__ = ["add_report", "last_period", "remind_due_reports", "reports", "signals"]

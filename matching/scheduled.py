@@ -1,6 +1,7 @@
 """The matching package's scheduled jobs, registered with the one scheduler process
 (:func:`greenmatch.scheduler.job`): the nightly full re-match, abandoning stale runs, expiry of unanswered
-engagement requests, escalation of overdue contacts, the weekly new-leads digest.
+engagement requests, escalation of overdue contacts, half-yearly use-of-proceeds reminders, the weekly
+new-leads digest.
 
 Registered when this module is imported (the app factory imports it with the model modules). Each job
 runs inside an app context and returns a line for the log and its claim row.
@@ -25,6 +26,7 @@ from . import notifications
 from .demand import escalate_overdue as escalate
 from .engagements import expire_stale
 from .models import Match
+from .proceeds import remind_due_reports
 from .runs import mark_abandoned, start_run
 from .service import current_generation
 
@@ -40,6 +42,12 @@ def nightly_rematch() -> str:
 @scheduler.job("expire_engagements", minute="15")
 def expire_engagements() -> str:
     return f"expired {expire_stale(current_app.config['ENGAGEMENT_EXPIRY_DAYS'])}"
+
+
+@scheduler.job("proceeds_reminders", month="1,7", day="15", hour="9", minute="0")
+def proceeds_reminders() -> str:
+    """Half-yearly use-of-proceeds reports (seed 002 asks for follow-up on the use of proceeds)."""
+    return f"reminded {remind_due_reports()} engagements"
 
 
 @scheduler.job("weekly_digest", day_of_week="mon", hour="8", minute="0")

@@ -277,3 +277,35 @@ def test_use_of_proceeds_reports_and_their_signals(client, auth, market):
     assert [r["period"] for r in seen["items"]] == ["2026-H2", "2027-H1"]
     assert [(s["code"], s["period"]) for s in seen["signals"]] == [("co2_shortfall", "2027-H1")]
     assert client.get(reports, headers=auth(market["other_bureau"])).status_code == 404
+
+
+def test_half_yearly_reminders_for_missing_use_of_proceeds_reports(client, auth, market, app_ctx):
+    from greenmatch.extensions import db
+    from greenmatch.matching.proceeds import last_period, remind_due_reports
+
+    owner, bank = market["owner"], market["banks"][0]
+    rid = client.post(R, json=_request_body(market["project"]), headers=auth(owner)).get_json()["id"]
+    oid = client.post(f"{R}/{rid}/offers", json=_offer(market["products"][0], 3.2), headers=auth(bank)).get_json()["id"]
+    eid = client.post(f"/api/v1/offers/{oid}/accept", headers=auth(owner)).get_json()["id"]
+    E = f"/api/v1/engagements/{eid}"
+    assert client.patch(E, json={"status": "in_progress"}, headers=auth(bank)).status_code == 200
+    assert client.patch(E, json={"status": "financed", "financed_amount_cny": 60_000_000,
+                                 "financed_on": "2026-03-02"}, headers=auth(bank)).status_code == 200
+    assert last_period(dt.date(2026, 7, 15)) == ("2026-H1", dt.date(2026, 6, 30))
+    assert last_period(dt.date(2027, 1, 15)) == ("2026-H2", dt.date(2026, 12, 31))
+
+    def reminders(user):
+        db.session.rollback()
+        items = client.get("/api/v1/notifications?lang=en", headers=auth(user)).get_json()["items"]
+        return [n["title"] for n in items if n["kind"] == "proceeds_report_due"]
+
+    assert remind_due_reports(dt.date(2026, 1, 15)) == 0  # financed after 2025-H2 ended: nothing due yet
+    assert remind_due_reports(dt.date(2026, 7, 15)) == 1
+    title = "The use-of-proceeds report for 2026-H1 on “张家口塞北50MW集中式光伏电站” is due"
+    assert reminders(bank) == [title] and reminders(owner) == [title]
+    zh = client.get("/api/v1/notifications", headers=auth(bank)).get_json()["items"][0]["title"]
+    assert zh == "“张家口塞北50MW集中式光伏电站”2026-H1的资金用途报告已到期，请及时报送"
+    body = {"period": "2026-H1", "disbursed_cny": 30_000_000, "use_of_proceeds": "风机采购及吊装", "co2_reduction_t": 18_000}
+    assert client.post(f"{E}/reports", json=body, headers=auth(bank)).status_code == 201
+    assert remind_due_reports(dt.date(2026, 7, 16)) == 0  # reported: no reminder
+    assert remind_due_reports(dt.date(2027, 1, 15)) == 1  # the next half-year is due again

@@ -26,9 +26,9 @@ def test_occurrence_is_the_latest_fire_time():
 
 
 def test_the_packages_register_their_jobs_with_the_core_scheduler(app):
-    """The scheduler knows no job of its own; matching registers its five (greenmatch.matching.scheduled)."""
-    assert list(scheduler.JOBS) == ["nightly_rematch", "expire_engagements", "weekly_digest", "abandon_stale_runs",
-                                    "escalate_overdue"]
+    """The scheduler knows no job of its own; matching registers its six (greenmatch.matching.scheduled)."""
+    assert list(scheduler.JOBS) == ["nightly_rematch", "expire_engagements", "proceeds_reminders", "weekly_digest",
+                                    "abandon_stale_runs", "escalate_overdue"]
     assert scheduler.JOBS["weekly_digest"] is scheduled.weekly_digest
     assert scheduler.DEFAULT_SCHEDULE["weekly_digest"] == {"day_of_week": "mon", "hour": "8", "minute": "0"}
     assert set(scheduler.triggers(app)) == set(scheduler.JOBS)
