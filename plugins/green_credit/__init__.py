@@ -190,7 +190,12 @@ class GreenCreditPlugin(InstrumentPlugin):
                                codes=Listing(invalid)))
         facility = self._category_variants(valid)[0]
         if facility and "carbon_reduction_facility" not in variants:
-            reasons.append(Msg("carbon-reduction facility needs a quantified annual CO2e reduction (> 0 t)"))
+            blocks = blocking_signals(project, self.rules)
+            if blocks:  # issue #12: a block signal withholds the facility advice; say which, not "quantify it"
+                reasons.append(Msg("carbon-reduction facility withheld while a blocking greenwashing signal is open: "
+                                   "%(signals)s", signals=Listing(Label("signal", x.code) for x in blocks)))
+            else:
+                reasons.append(Msg("carbon-reduction facility needs a quantified annual CO2e reduction (> 0 t)"))
         caution = label_caution(project, self.rules)
         if caution is not None:
             reasons.append(caution)

@@ -39,6 +39,17 @@ def test_carbon_reduction_facility_needs_quantified_reduction(credit, project):
     assert "needs a quantified annual CO2e reduction" in en(credit.assess(bare))
 
 
+def test_a_blocking_signal_withholds_the_facility_and_says_which(credit, project):
+    """An LED retrofit claiming 50,000 t CO2 a year on ¥600,000 (issue #12): no facility advice, and the
+    reason names the signal instead of asking for a figure the project already gave."""
+    led = project(name="办公楼LED照明改造", industry_code="3511", categories=["1.3.1"], total_investment_cny=600_000,
+                  financing_need_cny=500_000, benefits={"co2_reduction_t": 50_000})
+    fit = credit.assess(led)
+    assert "carbon_reduction_facility" not in credit.variants(led)
+    assert "withheld while a blocking greenwashing signal is open: implausible benefit for the investment" in en(fit)
+    assert "needs a quantified" not in en(fit)
+
+
 def test_ccus_and_energy_saving_qualify_for_the_facility(credit, project):
     ccus = project(industry_code="2614", categories=["1.5.1"], benefits={"co2_reduction_t": 100_000})
     assert "carbon_reduction_facility" in credit.variants(ccus)
