@@ -11,6 +11,7 @@ from flask import abort, g
 from greenmatch.accounts import service as accounts
 from greenmatch.accounts.models import Organization, User
 from greenmatch.api import count_rows, locale
+from greenmatch.catalog.models import Project
 from greenmatch.errors import ERROR_PAGES_EXTENSION, ErrorPages, Forbidden, Invalid, NotFound
 from greenmatch.extensions import db
 from greenmatch.matching import queries as matching_queries
@@ -278,3 +279,33 @@ def test_the_admin_matching_page_queues_a_run_and_answers_at_once(client, f):
     join_threads(current_app._get_current_object(), 60)  # executed by a thread of this process
     db.session.expire_all()
     assert db.session.get(MatchRun, run.id).status == "succeeded"
+
+
+def test_the_project_form_takes_the_screening_inputs(client, f):
+    """The financing-need form asks what the 两高 screen and the compliance vetoes need (issue #12): capacity
+    change, replacement plan, fuel, EIA state, the largest fine, the concession's end."""
+    owner = f.enterprise_user(region_code="130200")
+    web_login(client, owner.email)
+    form = client.get("/projects/new").get_data(as_text=True)
+    for field in ("capacity_change", "primary_fuel", "capacity_replacement_approved", "concession_end_year",
+                  "compliance.eia_status", "compliance.largest_env_fine_cny"):
+        assert f'name="{field}"' in form, field
+    response = client.post("/projects/new", data={
+        "csrf_token": csrf_token(client, "/projects/new"), "name": "唐钢2号高炉煤气余热余压发电改造",
+        "description": "利用现有2号高炉煤气余压建设TRT发电机组，不新增炼铁产能。", "industry_code": "3110",
+        "stage": "construction", "region_province": "130000", "region_city": "130200", "categories": "1.4.1",
+        "total_investment_cny": "86000000", "financing_need_cny": "50000000", "capacity_change": "retrofit",
+        "capacity_replacement_approved": "1", "primary_fuel": "coal", "compliance.eia_status": "registration",
+        "compliance.pollutant_permit": "1", "compliance.env_penalties_3y": "1",
+        "compliance.largest_env_fine_cny": "120000", "concession_end_year": "2045"})
+    assert response.status_code == 302, re.findall(r"(?:error|danger)[^>]*>([^<]+)<", response.get_data(as_text=True))
+    project = db.session.scalar(db.select(Project).order_by(Project.id.desc()))
+    assert (project.capacity_change, project.capacity_replacement_approved, project.primary_fuel,
+            project.concession_end_year) == ("retrofit", True, "coal", 2045)
+    assert project.compliance["eia_status"] == "registration" and project.compliance["largest_env_fine_cny"] == 120000
+    edit = client.get(f"/projects/{project.id}/edit").get_data(as_text=True)
+    assert re.search(r'<option value="retrofit" selected>', edit)
+    assert re.search(r'<option value="registration" selected>', edit)
+    assert 'value="120000"' in edit
+    page = client.get(f"/projects/{project.id}").get_data(as_text=True)
+    assert "环评已备案" in page and "改造" in page

@@ -78,9 +78,11 @@ def _file_project(page, live_server, name: str) -> int:
     page.fill("#f-benefits-renewable_generation_mwh", "75000")
     page.fill("#f-benefits-co2_reduction_t", "40000")
     for box in ("certifications-high_tech", "collateral-receivables", "collateral-green_power_certificates",
-                "risk_exposures-climate_catastrophe", "compliance-eia_approved", "compliance-pollutant_permit",
+                "risk_exposures-climate_catastrophe", "compliance-pollutant_permit",
                 "preferred_instruments-green_credit"):
         page.check(f"#f-{box}")
+    page.select_option("#f-compliance-eia_status", "approved")
+    page.select_option("#f-capacity_change", "none")
     page.fill("#f-contact-name", "王经理")
     page.fill("#f-contact-phone", "+86 313 1234567")
     page.fill("#f-contact-email", "wang@example.cn")

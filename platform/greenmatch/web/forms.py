@@ -152,11 +152,12 @@ def registration_payload(form: MultiDict) -> dict[str, Any]:
 
 
 # -- the financing-need form ------------------------------------------------------------------------------------
-PROJECT_TEXT = ("name", "description", "industry_code", "stage")
+PROJECT_TEXT = ("name", "description", "industry_code", "stage", "capacity_change", "primary_fuel")
 PROJECT_NUMBERS = ("commissioning_year", "total_investment_cny", "financing_need_cny", "annual_revenue_cny",
-                   "annual_net_cash_flow_cny", "asset_value_cny", "expected_irr_pct")
+                   "annual_net_cash_flow_cny", "asset_value_cny", "expected_irr_pct", "concession_end_year")
+PROJECT_FLAGS = ("is_concession", "capacity_replacement_approved")
 PROJECT_LISTS = ("certifications", "collateral", "risk_exposures", "preferred_instruments")
-COMPLIANCE_FLAGS = ("eia_approved", "pollutant_permit", "major_env_penalty_3y")
+COMPLIANCE_FLAGS = ("pollutant_permit", "major_env_penalty_3y")
 CONTACT_FIELDS = ("name", "phone", "email")
 
 
@@ -174,7 +175,8 @@ def project_payload(form: MultiDict) -> dict[str, Any]:
         value = clean_number(form.get(key))
         if value is not None:
             data[key] = value
-    data["is_concession"] = bool(form.get("is_concession"))
+    for key in PROJECT_FLAGS:
+        data[key] = bool(form.get(key))
     data["categories"] = list(dict.fromkeys(split_list(form.get("categories"))))
     for key in PROJECT_LISTS:
         data[key] = [v for v in form.getlist(key) if v]
@@ -183,6 +185,14 @@ def project_payload(form: MultiDict) -> dict[str, Any]:
     compliance: dict[str, Any] = {k: bool(form.get(f"compliance.{k}")) for k in COMPLIANCE_FLAGS}
     penalties = clean_number(form.get("compliance.env_penalties_3y"))
     compliance["env_penalties_3y"] = penalties if penalties is not None else 0
+    eia = (form.get("compliance.eia_status") or "").strip()
+    if eia:
+        compliance["eia_status"] = eia  # the schema derives eia_approved from it
+    else:
+        compliance["eia_approved"] = False
+    fine = clean_number(form.get("compliance.largest_env_fine_cny"))
+    if fine is not None:
+        compliance["largest_env_fine_cny"] = fine
     data["compliance"] = compliance
     contact = {k: (form.get(f"contact.{k}") or "").strip() for k in CONTACT_FIELDS}
     data["contact"] = {k: v for k, v in contact.items() if v}
@@ -195,7 +205,10 @@ def project_form_values(project: Any) -> dict[str, Any]:
     for key in PROJECT_NUMBERS:
         value = getattr(project, key)
         values[key] = "" if value is None else _plain(value)
-    values["is_concession"] = bool(project.is_concession)
+    for key in PROJECT_FLAGS:
+        values[key] = bool(getattr(project, key))
+    values["capacity_change"] = project.capacity_change or "none"
+    values["primary_fuel"] = project.primary_fuel or ""
     values["categories"] = ", ".join(project.declared_categories)
     for key in PROJECT_LISTS:
         values[key] = list(getattr(project, key) or [])
@@ -206,6 +219,10 @@ def project_form_values(project: Any) -> dict[str, Any]:
     for key in COMPLIANCE_FLAGS:
         values[f"compliance.{key}"] = bool(compliance.get(key))
     values["compliance.env_penalties_3y"] = compliance.get("env_penalties_3y", 0)
+    values["compliance.eia_status"] = compliance.get("eia_status") or ("approved" if compliance.get("eia_approved")
+                                                                        else "")
+    fine = compliance.get("largest_env_fine_cny")
+    values["compliance.largest_env_fine_cny"] = "" if fine is None else _plain(fine)
     for key in CONTACT_FIELDS:
         values[f"contact.{key}"] = (project.contact or {}).get(key, "")
     values["version"] = project.version
@@ -217,7 +234,7 @@ def submitted_values(form: MultiDict) -> dict[str, Any]:
     values: dict[str, Any] = {k: form.get(k, "") for k in form}
     for key in PROJECT_LISTS:
         values[key] = form.getlist(key)
-    for key in ("is_concession", *(f"compliance.{k}" for k in COMPLIANCE_FLAGS)):
+    for key in (*PROJECT_FLAGS, *(f"compliance.{k}" for k in COMPLIANCE_FLAGS)):
         values[key] = bool(form.get(key))
     values["region_code"] = region_from(form) or ""
     return values
