@@ -15,9 +15,9 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from greenmatch import reference
+from greenmatch import labels, reference
 from greenmatch.errors import Invalid, flatten_messages
-from greenmatch.text import Msg
+from greenmatch.text import Msg, translate
 
 from .excel_template import ENTERPRISE_KEYS, IMPORT_COLUMNS, ImportColumn
 from .sheets import unescape_text
@@ -240,9 +240,34 @@ def _code_text(value: Any, key: str) -> str:
     return str(value).strip()
 
 
+def enum_key(table: str, text: str) -> str:
+    """The key a cell names: the key itself, or its Chinese or English name (greenmatch.labels; plugin names for
+    ``instrument``) — "建设阶段" → ``construction``, "绿色信贷" → ``green_credit``; unknown text unchanged."""
+    wanted = normalize_header(text)
+    if table == "instrument":
+        from greenmatch.instruments import current_plugins
+
+        names = {key: (p.name_zh, p.name_en) for key, p in current_plugins().items()}
+    else:
+        names = {key: (translate(msgid, "zh_CN"), msgid) for key, msgid in labels.TABLES.get(table, {}).items()}
+    for key, (zh, en) in names.items():
+        if wanted in (normalize_header(key), normalize_header(zh), normalize_header(en)):
+            return key
+    return text
+
+
 def convert_cell(column: ImportColumn, value: Any, scale: int = 1) -> Any:
     """A cell as the JSON value the schema expects; ``None`` for an empty cell. Values that cannot be
     converted are passed on unchanged so that the schema reports them in its own words."""
+    converted = _convert(column, value, scale)
+    if column.names and isinstance(converted, str):
+        return enum_key(column.names, converted)
+    if column.names and isinstance(converted, list):
+        return [enum_key(column.names, part) for part in converted]
+    return converted
+
+
+def _convert(column: ImportColumn, value: Any, scale: int) -> Any:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     kind = column.kind

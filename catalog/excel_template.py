@@ -24,6 +24,9 @@ class ImportColumn:
     kind: str  # text | code | int | number | money | bool | list
     zh: tuple[str, ...]
     en: tuple[str, ...] = ()
+    #: for enum values: the label table (greenmatch.labels) whose Chinese or English names a cell may use
+    #: instead of the key ("建设阶段" for construction, "绿色工厂" for green_factory); "instrument": plugin names
+    names: str | None = None
 
     @property
     def label(self) -> str:
@@ -41,7 +44,13 @@ IMPORT_COLUMNS: tuple[ImportColumn, ...] = (
     ImportColumn("categories", "list",
                  ("目录类别", "目录类别代码", "绿色类别", "类别代码", "目录代码", "绿色金融支持项目目录"),
                  ("category", "category codes", "catalogue codes", "catalogue categories")),
-    ImportColumn("stage", "text", ("阶段", "项目阶段"), ("project stage",)),
+    ImportColumn("stage", "text", ("阶段", "项目阶段"), ("project stage",), names="stage"),
+    ImportColumn("capacity_change", "text", ("产能变化", "产能影响", "对产能的影响"), ("capacity change",),
+                 names="capacity_change"),
+    ImportColumn("capacity_replacement_approved", "bool", ("产能置换方案已批准", "已批准产能置换方案"),
+                 ("capacity replacement approved",)),
+    ImportColumn("primary_fuel", "text", ("主要燃料", "燃料"), ("primary fuel", "fuel"), names="fuel"),
+    ImportColumn("concession_end_year", "int", ("特许经营期届满年份", "特许经营到期年份"), ("concession end year",)),
     ImportColumn("commissioning_year", "int", ("投产年份", "投运年份", "建成年份"), ("commissioning",)),
     ImportColumn("total_investment_cny", "money", ("总投资", "项目总投资", "总投资额"), ("total investment",)),
     ImportColumn("financing_need_cny", "money", ("融资需求", "融资需求金额", "拟融资金额", "融资金额"),
@@ -60,16 +69,22 @@ IMPORT_COLUMNS: tuple[ImportColumn, ...] = (
     ImportColumn("benefits.renewable_generation_mwh", "number", ("年可再生能源发电量", "可再生能源发电量", "年发电量"),
                  ("renewable generation mwh", "renewable generation")),
     ImportColumn("benefits.water_saving_t", "number", ("年节水量", "节水量"), ("water saving t", "water saving")),
-    ImportColumn("certifications", "list", ("资质认证", "认证资质", "绿色认证", "认证"), ()),
-    ImportColumn("collateral", "list", ("抵质押物", "可抵质押资产", "担保物", "抵押物"), ()),
-    ImportColumn("risk_exposures", "list", ("风险敞口", "风险类型", "保险需求"), ("risks",)),
+    ImportColumn("benefits.electricity_saving_mwh", "number", ("年节电量", "节电量"), ("electricity saving mwh",)),
+    ImportColumn("benefits.carbon_sink_tco2", "number", ("年碳汇量", "碳汇量"), ("carbon sink tco2",)),
+    ImportColumn("certifications", "list", ("资质认证", "认证资质", "绿色认证", "认证"), (), names="certification"),
+    ImportColumn("collateral", "list", ("抵质押物", "可抵质押资产", "担保物", "抵押物"), (), names="collateral"),
+    ImportColumn("risk_exposures", "list", ("风险敞口", "风险类型", "保险需求"), ("risks",), names="risk_exposure"),
     ImportColumn("compliance.eia_approved", "bool", ("环评批复", "已取得环评批复", "环评"), ("eia approved", "eia")),
+    ImportColumn("compliance.eia_status", "text", ("环评状态", "环评情况"), ("eia status",), names="eia_status"),
     ImportColumn("compliance.pollutant_permit", "bool", ("排污许可证", "排污许可"), ("pollutant permit",)),
     ImportColumn("compliance.env_penalties_3y", "int", ("近三年环境处罚次数", "环境处罚次数"),
                  ("env penalties 3y", "environmental penalties")),
     ImportColumn("compliance.major_env_penalty_3y", "bool", ("近三年重大环境处罚", "重大环境处罚"),
                  ("major env penalty 3y", "major environmental penalty")),
-    ImportColumn("preferred_instruments", "list", ("意向融资工具", "融资工具", "金融工具"), ("instruments",)),
+    ImportColumn("compliance.largest_env_fine_cny", "money", ("近三年单笔最大环境罚款", "最大环境罚款"),
+                 ("largest env fine",)),
+    ImportColumn("preferred_instruments", "list", ("意向融资工具", "融资工具", "金融工具"), ("instruments",),
+                 names="instrument"),
     ImportColumn("contact.name", "text", ("联系人", "联系人姓名"), ("contact name", "contact")),
     ImportColumn("contact.phone", "code", ("联系电话", "联系人电话", "电话", "手机"), ("contact phone", "phone")),
     ImportColumn("contact.email", "text", ("联系邮箱", "电子邮箱", "邮箱"), ("contact email", "email")),

@@ -617,3 +617,34 @@ def test_a_bureau_cannot_use_another_bureaus_unclaimed_enterprise(io_client, aut
         COLUMNS + BUREAU_COLUMNS + [("enterprise_region_code", "企业所在地区代码", "Enterprise region code")]),
         "rows.csv").get_json()
     assert body["rows"][0]["status"] == "refused" and "enterprise_region_code" in body["rows"][0]["errors"]
+
+
+def test_ordinary_chinese_values_and_the_screening_columns_import(io_client, auth, f):
+    """Offices write "建设阶段", "绿色工厂", "绿色信贷", "改造", "已备案" — not the API's keys — and the sheet
+    carries what the 两高 and compliance rules need (issue #12/#13)."""
+    owner = f.enterprise_user(region_code="130200")
+    columns = [("name", "项目名称", "Name"), ("industry_code", "行业代码", "Industry"), ("region_code", "所在地区代码", "Region"),
+               ("categories", "目录类别", "Categories"), ("stage", "项目阶段", "Stage"),
+               ("total_investment_cny", "总投资（元）", "total investment"),
+               ("financing_need_cny", "融资需求（元）", "financing need"), ("certifications", "资质认证", "Certifications"), ("preferred_instruments", "意向融资工具", "Instruments"),
+               ("capacity_change", "产能变化", "Capacity change"), ("primary_fuel", "主要燃料", "Fuel"),
+               ("compliance.eia_status", "环评状态", "EIA status"),
+               ("compliance.largest_env_fine_cny", "近三年单笔最大环境罚款（万元）", "largest env fine"),
+               ("benefits.electricity_saving_mwh", "年节电量", "Electricity saved")]
+    rows = [{"name": "唐钢2号高炉TRT余压发电改造", "industry_code": "3110", "region_code": "130200", "categories": "1.4.1",
+             "stage": "建设阶段", "total_investment_cny": 86_000_000, "financing_need_cny": 50_000_000,
+             "certifications": "绿色工厂、高新技术企业", "preferred_instruments": "绿色信贷", "capacity_change": "改造",
+             "primary_fuel": "煤", "compliance.eia_status": "环评已备案", "compliance.largest_env_fine_cny": 12,
+             "benefits.electricity_saving_mwh": 42_000}]
+    body = upload(io_client, auth(owner), csv_file(rows, columns), "rows.csv").get_json()
+    assert body["accepted"] == 1, body
+    project = io_client.get(f"{API}/{body['rows'][0]['project_id']}", headers=auth(owner)).get_json()
+    assert (project["stage"], project["capacity_change"], project["primary_fuel"]) == ("construction", "retrofit", "coal")
+    assert project["certifications"] == ["green_factory", "high_tech"]
+    assert project["preferred_instruments"] == ["green_credit"]
+    assert project["compliance"]["eia_status"] == "registration"
+    assert project["compliance"]["largest_env_fine_cny"] == 120_000
+    assert project["benefits"]["electricity_saving_mwh"] == 42_000
+    rows[0].update(name="未知阶段的项目", stage="筹备中")  # not a stage: refused, naming the field
+    refused = upload(io_client, auth(owner), csv_file(rows, columns), "rows.csv").get_json()
+    assert refused["accepted"] == 0 and "stage" in refused["rows"][0]["errors"]
