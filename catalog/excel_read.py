@@ -11,6 +11,7 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from openpyxl import load_workbook
@@ -243,17 +244,28 @@ def _code_text(value: Any, key: str) -> str:
 def enum_key(table: str, text: str) -> str:
     """The key a cell names: the key itself, or its Chinese or English name (greenmatch.labels; plugin names for
     ``instrument``) — "建设阶段" → ``construction``, "绿色信贷" → ``green_credit``; unknown text unchanged."""
-    wanted = normalize_header(text)
     if table == "instrument":
         from greenmatch.instruments import current_plugins
 
-        names = {key: (p.name_zh, p.name_en) for key, p in current_plugins().items()}
+        names = _first_wins((key, (key, p.name_zh, p.name_en)) for key, p in current_plugins().items())
     else:
-        names = {key: (translate(msgid, "zh_CN"), msgid) for key, msgid in labels.TABLES.get(table, {}).items()}
-    for key, (zh, en) in names.items():
-        if wanted in (normalize_header(key), normalize_header(zh), normalize_header(en)):
-            return key
-    return text
+        names = _label_keys(table)
+    return names.get(normalize_header(text), text)
+
+
+@cache
+def _label_keys(table: str) -> dict[str, str]:
+    """Normalised key, Chinese and English name -> key, for one label table (made once per table)."""
+    return _first_wins((key, (key, translate(msgid, "zh_CN"), msgid))
+                       for key, msgid in labels.TABLES.get(table, {}).items())
+
+
+def _first_wins(entries: Iterable[tuple[str, tuple[str, ...]]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, names in entries:
+        for name in names:
+            out.setdefault(normalize_header(name), key)
+    return out
 
 
 def convert_cell(column: ImportColumn, value: Any, scale: int = 1) -> Any:

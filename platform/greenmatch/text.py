@@ -239,6 +239,7 @@ class Listing(_Value):
 
     __slots__ = ()
     tag = "s"
+    separators = ("、", ", ")  # (Chinese, English)
 
     def __init__(self, items: Iterable[Any]) -> None:
         super().__init__(*tuple(items))
@@ -246,10 +247,7 @@ class Listing(_Value):
     def render(self, locale: str) -> str:
         if not self.args:
             return translations(locale).ugettext("none")
-        return ("、" if not is_english(locale) else ", ").join(inline(a, locale) for a in self.args)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"s": [_encode(a) for a in self.args]}
+        return self.separators[is_english(locale)].join(inline(a, locale) for a in self.args)
 
 
 class Clauses(Listing):
@@ -257,14 +255,7 @@ class Clauses(Listing):
 
     __slots__ = ()
     tag = "k"
-
-    def render(self, locale: str) -> str:
-        if not self.args:
-            return translations(locale).ugettext("none")
-        return ("；" if not is_english(locale) else "; ").join(inline(a, locale) for a in self.args)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"k": [_encode(a) for a in self.args]}
+    separators = ("；", "; ")
 
 
 _TAGS: dict[str, type[_Value]] = {c.tag: c for c in (Label, Name, Num, Pct, Amount, Listing, Clauses)}
@@ -374,12 +365,17 @@ def register_catalogue(locale: str, messages: Mapping[str, str]) -> None:
     outside this repository ships its own Chinese for the message codes it returns."""
     if not is_english(locale):
         _EXTRA.setdefault("zh", {}).update(messages)
+        _with_extra.cache_clear()
 
 
 def translations(locale: str) -> support.NullTranslations:
-    language = "en" if is_english(locale) else "zh"
-    base = _translations(language)
-    extra = _EXTRA.get(language)
+    return _with_extra("en" if is_english(locale) else "zh")
+
+
+@lru_cache(maxsize=4)
+def _with_extra(language: str) -> support.NullTranslations:
+    """The platform catalogue, with the registered third-party messages behind it (emptied on registration)."""
+    base, extra = _translations(language), _EXTRA.get(language)
     return _Extra(base, extra) if extra else base
 
 
